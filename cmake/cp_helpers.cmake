@@ -1,0 +1,82 @@
+# One-line helpers to add an example, a test or a benchmark.
+#
+#   cp_add_example(<name> SOURCES a.cpp [ARGS small args...] [SHOWS_BUG])
+#   cp_add_test(<name> SOURCES a.cpp ... [TIMEOUT seconds] [LINK libs...])
+#   cp_add_bench(<name> SOURCES a.cpp ... [LINK libs...])
+#
+# Tests are Catch2 v2 programs. Each test case carries exactly one category tag
+# (see CP_TEST_CATEGORIES); the tag becomes its ctest label, so `ctest -L stress` works.
+
+set(CP_TEST_CATEGORIES unit stress trait suite-catches-bugs shows-bug docs)
+
+function(cp_configure_warnings_and_sanitizers)
+  add_compile_options(-Wall -Wextra -Wpedantic)
+  if(CP_SANITIZE)
+    add_compile_options(-fsanitize=${CP_SANITIZE} -fno-omit-frame-pointer -g)
+    add_link_options(-fsanitize=${CP_SANITIZE})
+    if(CP_SANITIZE MATCHES "undefined")
+      add_compile_options(-fno-sanitize-recover=undefined)
+    endif()
+    add_compile_definitions(CP_SANITIZED=1)
+  endif()
+  if(CP_THREAD_SAFETY_ANALYSIS)
+    if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+      message(FATAL_ERROR "CP_THREAD_SAFETY_ANALYSIS needs clang (use the 'tsa' preset)")
+    endif()
+    add_compile_options(-Wthread-safety -Werror)
+  endif()
+endfunction()
+
+# The Catch2 main is compiled once and shared by every test program.
+function(_cp_catch_main)
+  if(NOT TARGET cp_catch_main)
+    add_library(cp_catch_main STATIC ${PROJECT_SOURCE_DIR}/tests/support/catch_main.cpp)
+    target_link_libraries(cp_catch_main PUBLIC Catch2::Catch2 cp_core)
+  endif()
+endfunction()
+
+function(cp_add_test name)
+  cmake_parse_arguments(T "" "TIMEOUT" "SOURCES;LINK" ${ARGN})
+  if(NOT T_TIMEOUT)
+    set(T_TIMEOUT 300)
+  endif()
+  _cp_catch_main()
+  add_executable(${name} ${T_SOURCES})
+  target_link_libraries(${name} PRIVATE cp_catch_main ${T_LINK})
+  include(Catch)
+  set(uncategorised "")
+  foreach(category IN LISTS CP_TEST_CATEGORIES)
+    catch_discover_tests(${name} TEST_SPEC "[${category}]" TEST_PREFIX "${name}: "
+                         PROPERTIES LABELS ${category} TIMEOUT ${T_TIMEOUT})
+    string(APPEND uncategorised "~[${category}]")
+  endforeach()
+  # A test without a category tag still runs, labelled 'uncategorised'.
+  catch_discover_tests(${name} TEST_SPEC "${uncategorised}" TEST_PREFIX "${name}: "
+                       PROPERTIES LABELS uncategorised TIMEOUT ${T_TIMEOUT})
+endfunction()
+
+# An example: its own target, part of `examples`; `run_examples` runs it with small ARGS.
+# SHOWS_BUG marks an example that demonstrates a bug on purpose (a data race, a deadlock):
+# it is named so in its target property and never run under the sanitizers.
+function(cp_add_example name)
+  cmake_parse_arguments(E "SHOWS_BUG" "" "SOURCES;ARGS;LINK" ${ARGN})
+  add_executable(${name} ${E_SOURCES})
+  target_link_libraries(${name} PRIVATE cp_core ${E_LINK})
+  set_target_properties(${name} PROPERTIES CP_SHOWS_BUG "${E_SHOWS_BUG}")
+  add_dependencies(examples ${name})
+  set(run_target run_${name})
+  if(E_SHOWS_BUG AND CP_SANITIZE)
+    add_custom_target(${run_target} COMMAND ${CMAKE_COMMAND} -E echo
+      "skip ${name}: it shows a bug on purpose, so it does not run under sanitizers")
+  else()
+    add_custom_target(${run_target} COMMAND $<TARGET_FILE:${name}> ${E_ARGS}
+                      DEPENDS ${name} USES_TERMINAL)
+  endif()
+  add_dependencies(run_examples ${run_target})
+endfunction()
+
+function(cp_add_bench name)
+  cmake_parse_arguments(B "" "" "SOURCES;LINK" ${ARGN})
+  add_executable(${name} ${B_SOURCES})
+  target_link_libraries(${name} PRIVATE cp_core benchmark::benchmark ${B_LINK})
+endfunction()

@@ -1,0 +1,76 @@
+// traits.hpp: what every design declares about itself, in code the tests and benchmarks read.
+//
+// Each design class carries `static constexpr cp::DesignTraits traits{...}`. The conformance
+// suite checks the claims (tests/conformance/traits_test.cpp) and the comparison prints them.
+#pragma once
+
+#include <concepts>
+#include <cstddef>
+#include <string_view>
+
+namespace cp {
+
+enum class Family { reference, mutex, rwlock, lock_free, work_stealing, actor, single_writer };
+
+// How a caller waits when it cannot proceed at once.
+enum class Waiting {
+  never,   // never waits (the single-threaded reference, wait-free designs)
+  blocks,  // sleeps in the kernel (futex): costs no CPU while waiting
+  spins,   // busy-waits: burns a core while waiting
+};
+
+// What a design with a queue does when the queue is full.
+enum class Overload { not_applicable, block, reject, drop };
+
+struct DesignTraits {
+  std::string_view name;            // row label in the comparison, e.g. "mutex-striped"
+  Family family;
+  bool thread_safe;                 // false only for the sequential reference
+  bool linearizable_reads;          // get/total/query see every write that completed before
+  bool lock_free;
+  Waiting waiting;
+  std::size_t queue_bound = 0;      // 0: the design has no queue
+  Overload overload = Overload::not_applicable;
+  bool exposes_commit_order = false;  // order workload: offers a replayable commit log
+  std::string_view eviction = "";   // cache workload: the eviction policy, in words
+};
+
+constexpr std::string_view to_string(Family f) {
+  switch (f) {
+    case Family::reference: return "reference";
+    case Family::mutex: return "mutex";
+    case Family::rwlock: return "rwlock";
+    case Family::lock_free: return "lock-free";
+    case Family::work_stealing: return "work-stealing";
+    case Family::actor: return "actor";
+    case Family::single_writer: return "single-writer";
+  }
+  return "?";
+}
+
+constexpr std::string_view to_string(Waiting w) {
+  switch (w) {
+    case Waiting::never: return "never waits";
+    case Waiting::blocks: return "blocks";
+    case Waiting::spins: return "spins";
+  }
+  return "?";
+}
+
+constexpr std::string_view to_string(Overload o) {
+  switch (o) {
+    case Overload::not_applicable: return "n/a";
+    case Overload::block: return "block";
+    case Overload::reject: return "reject";
+    case Overload::drop: return "drop";
+  }
+  return "?";
+}
+
+// Every design of every workload satisfies this.
+template <class D>
+concept DeclaresTraits = requires {
+  { D::traits } -> std::convertible_to<DesignTraits>;
+};
+
+}  // namespace cp

@@ -1,0 +1,19 @@
+// designs.hpp (counter): the registry. Every design listed here runs through the conformance
+// suite (tests/conformance/counter) and the comparison (bench/). Adding a design = one line.
+#pragma once
+
+#include <tuple>
+
+#include "comparisons/counter/mutex_counter.hpp"
+#include "comparisons/counter/reference.hpp"
+#include "comparisons/counter/rwlock_counter.hpp"
+
+namespace cp {
+
+using CounterDesigns = std::tuple<CounterReference,                  //
+                                  MutexCounter,                      //
+                                  StripedMutexCounter,               //
+                                  RwLockCounter<SharedMutex>,        //
+                                  RwLockCounter<AbslSharedMutex>>;
+
+}  // namespace cp
