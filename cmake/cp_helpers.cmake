@@ -4,8 +4,9 @@
 #   cp_add_test(<name> SOURCES a.cpp ... [TIMEOUT seconds] [LINK libs...])
 #   cp_add_bench(<name> SOURCES a.cpp ... [LINK libs...])
 #
-# Tests are Catch2 v2 programs. Each test case carries exactly one category tag
-# (see CP_TEST_CATEGORIES); the tag becomes its ctest label, so `ctest -L stress` works.
+# Tests are Catch2 v2 programs. Each test case carries exactly one category tag from
+# CP_TEST_CATEGORIES; it becomes the case's ctest label (`ctest -L stress`, `-LE shows-bug`).
+# Catch2 v2's own catch_discover_tests cannot turn tags into labels, hence cp_discover_tests.
 
 set(CP_TEST_CATEGORIES unit stress trait suite-catches-bugs shows-bug docs)
 
@@ -43,16 +44,20 @@ function(cp_add_test name)
   _cp_catch_main()
   add_executable(${name} ${T_SOURCES})
   target_link_libraries(${name} PRIVATE cp_catch_main ${T_LINK})
-  include(Catch)
-  set(uncategorised "")
-  foreach(category IN LISTS CP_TEST_CATEGORIES)
-    catch_discover_tests(${name} TEST_SPEC "[${category}]" TEST_PREFIX "${name}: "
-                         PROPERTIES LABELS ${category} TIMEOUT ${T_TIMEOUT})
-    string(APPEND uncategorised "~[${category}]")
-  endforeach()
-  # A test without a category tag still runs, labelled 'uncategorised'.
-  catch_discover_tests(${name} TEST_SPEC "${uncategorised}" TEST_PREFIX "${name}: "
-                       PROPERTIES LABELS uncategorised TIMEOUT ${T_TIMEOUT})
+  # After each build, list the cases and write one ctest test per case (see
+  # cp_discover_tests.cmake); ctest reads that file through TEST_INCLUDE_FILES.
+  set(tests_file "${CMAKE_CURRENT_BINARY_DIR}/${name}_tests.cmake")
+  string(REPLACE ";" "|" categories "${CP_TEST_CATEGORIES}")
+  add_custom_command(TARGET ${name} POST_BUILD
+    COMMAND ${CMAKE_COMMAND} -D EXE=$<TARGET_FILE:${name}> -D PREFIX=${name}
+            -D "CATEGORIES=${categories}" -D TIMEOUT=${T_TIMEOUT} -D OUT=${tests_file}
+            -P ${PROJECT_SOURCE_DIR}/cmake/cp_discover_tests.cmake
+    VERBATIM)
+  set(include_file "${CMAKE_CURRENT_BINARY_DIR}/${name}_include.cmake")
+  file(WRITE ${include_file}
+       "if(EXISTS \"${tests_file}\")\n  include(\"${tests_file}\")\n"
+       "else()\n  add_test(${name}_NOT_BUILT ${name}_NOT_BUILT)\nendif()\n")
+  set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES ${include_file})
 endfunction()
 
 # An example: its own target, part of `examples`; `run_examples` runs it with small ARGS.

@@ -59,7 +59,8 @@ class Xoshiro256 {
   }
   // Uniform in [0, n), n > 0 (Lemire's multiply-shift; bias below 2^-32 for the n used here).
   std::uint64_t below(std::uint64_t n) {
-    return static_cast<std::uint64_t>((static_cast<unsigned __int128>(next()) * n) >> 64);
+    __extension__ using u128 = unsigned __int128;  // a GCC/clang extension, fine on x86-64
+    return static_cast<std::uint64_t>((static_cast<u128>(next()) * n) >> 64);
   }
   // Uniform in [0, 1).
   double unit() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }

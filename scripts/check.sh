@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# check.sh: the README's test command, and what CI runs. Installs what is missing, then
+#   1. debug build: every test, and every example with small arguments
+#   2. tsa build: clang -Wthread-safety -Werror (compiles everything)
+#   3. asan build: AddressSanitizer + UBSan, every test but the deliberate bug demos
+#   4. tsan build: ThreadSanitizer, every test but the deliberate bug demos
+# Stops at the first failure. Usage: scripts/check.sh [debug|tsa|asan|tsan ...] (default: all)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+
+stages=("$@")
+[ ${#stages[@]} -eq 0 ] && stages=(debug tsa asan tsan)
+
+step() {  # step <title> <command...>: runs and times one step
+  local title=$1; shift
+  local t0=$SECONDS
+  echo "== $title"
+  "$@"
+  echo "== $title: done in $((SECONDS - t0)) s"
+}
+
+for stage in "${stages[@]}"; do
+  case $stage in
+    debug|asan|tsan)
+      step "$stage: configure" cmake --preset "$stage" --log-level=WARNING
+      step "$stage: build" cmake --build --preset "$stage"
+      step "$stage: test" ctest --preset "$stage"
+      if [ "$stage" = debug ]; then
+        step "debug: run every example with small arguments" \
+          cmake --build --preset debug --target run_examples
+      fi
+      ;;
+    tsa)
+      step "tsa: configure" cmake --preset tsa --log-level=WARNING
+      step "tsa: build (-Wthread-safety -Werror)" cmake --build --preset tsa
+      ;;
+    *) echo "check.sh: unknown stage '$stage' (use debug, tsa, asan, tsan)" >&2; exit 2 ;;
+  esac
+done
+echo "check.sh: all stages passed (${stages[*]}) in $SECONDS s"
