@@ -9,8 +9,9 @@
 using namespace cp;
 using namespace cp::test;
 
-static_assert([]<class... D>(std::tuple<D...>*) { return (CounterDesign<D> && ...); }(
-                  static_cast<CounterDesigns*>(nullptr)),
+template <class D>
+struct IsCounterDesign : std::bool_constant<CounterDesign<D>> {};
+static_assert(all_of_v<CounterDesigns, IsCounterDesign>,
               "every registered counter design satisfies the contract");
 
 CP_DESIGN_TEST(counter_unit, "counter: replies match the reference", "[unit]", CounterDesigns) {

@@ -1,0 +1,51 @@
+// timer.hpp: the clock every timed operation uses, and the timer floor it imposes.
+//
+//   BenchClock          - std::chrono::steady_clock (vDSO clock_gettime: ~20-30 ns a call on the
+//                         2-core machines here). Monotonic and comparable across cores, which a
+//                         raw rdtsc is not guaranteed to be in a VM; rdtscp (~10 ns) may come later
+//                         behind the same two functions.
+//   elapsed_ns          - nanoseconds between two readings.
+//   measure_timer_floor - the p50 of timing an empty operation through the same histogram:
+//                         the smallest latency a row can show. Results print it beside every
+//                         table; a p50 within a few floors measures mostly the clock.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <ratio>
+
+#include "bench/harness/histogram.hpp"
+
+namespace cp::bench {
+
+using BenchClock = std::chrono::steady_clock;
+static_assert(BenchClock::is_steady);
+
+inline std::uint64_t elapsed_ns(BenchClock::time_point start, BenchClock::time_point end) {
+  // libstdc++'s steady_clock already counts nanoseconds, so the cast below is free.
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(end - start).count());
+}
+
+struct TimerFloor {
+  std::uint64_t p50_ns = 0;
+  std::uint64_t p99_ns = 0;
+  double mean_ns = 0;
+  std::uint64_t samples = 0;
+};
+
+// measure_timer_floor: times `samples` empty operations exactly as the runner times one design
+// call (two clock readings around it, recorded into a LatencyHistogram).
+inline TimerFloor measure_timer_floor(std::uint64_t samples = 200'000) {
+  LatencyHistogram histogram;
+  for (std::uint64_t i = 0; i < samples; ++i) {
+    const auto t0 = BenchClock::now();
+    asm volatile("" ::: "memory");  // the empty operation: keeps the two reads apart
+    const auto t1 = BenchClock::now();
+    histogram.record(elapsed_ns(t0, t1));
+  }
+  return {histogram.value_at_percentile(50), histogram.value_at_percentile(99), histogram.mean(),
+          histogram.count()};
+}
+
+}  // namespace cp::bench

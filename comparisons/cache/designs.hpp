@@ -1,0 +1,19 @@
+// designs.hpp (cache): the registry. Every design listed here runs through the conformance
+// suite (tests/conformance/cache) and the comparison (bench/). Adding a design = one line.
+#pragma once
+
+#include <tuple>
+
+#include "comparisons/cache/mutex_cache.hpp"
+#include "comparisons/cache/reference.hpp"
+#include "comparisons/cache/rwlock_cache.hpp"
+
+namespace cp {
+
+using CacheDesigns = std::tuple<CacheReference,                  //
+                                MutexCache,                      //
+                                StripedMutexCache,               //
+                                RwLockCache<SharedMutex>,        //
+                                RwLockCache<AbslSharedMutex>>;
+
+}  // namespace cp
