@@ -72,8 +72,8 @@ class CacheDriver {
     std::uint64_t errors = 0;          // put replied with an error to a valid value
     std::uint64_t wrong_key = 0;       // a get returned a value for another key
     std::uint64_t corrupt = 0;         // a get returned a value whose checksum fails
-    std::uint64_t max_version_seen[2] = {0, 0};  // [writer, seq] of one suspicious version
-    std::uint64_t unknown_version = 0;  // a get returned a version no writer could have put
+    std::uint64_t unknown_writer = 0;  // a get returned a version of a writer that does not exist
+    std::vector<std::uint64_t> max_seq_seen;  // by writer id: the newest seq a get returned
   };
 
   CacheDriver(const Params& params, unsigned threads, std::uint64_t seed)
@@ -87,7 +87,9 @@ class CacheDriver {
   }
 
   Thread make_thread(unsigned index) {
-    return Thread{.rng = Xoshiro256(derive_seed(seed_, index)), .writer = index + 1u};
+    Thread t{.rng = Xoshiro256(derive_seed(seed_, index)), .writer = index + 1u};
+    t.max_seq_seen.assign(threads_ + 1, 0);
+    return t;
   }
 
   // Untimed: settle the previous get, then draw the next operation (and build its value).
@@ -131,11 +133,11 @@ class CacheDriver {
       corrupt += t.corrupt;
       gets += t.gets;
       hits += t.hits;
-      // Versions seen during the run are checked now that every writer's count is final.
-      if (t.unknown_version == 0 && t.max_version_seen[0] != 0 &&
-          !version_was_put(last_seq, cache_version(t.max_version_seen[0], t.max_version_seen[1])))
-        ++unknown;
-      unknown += t.unknown_version;
+      // A writer's seqs only grow, so a get returned only versions that were put iff the
+      // newest seq it saw of each writer is <= that writer's final count.
+      unknown += t.unknown_writer;
+      for (std::size_t w = 0; w < t.max_seq_seen.size() && w < last_seq.size(); ++w)
+        if (t.max_seq_seen[w] > last_seq[w]) ++unknown;
     }
     // Every key's final value: intact, its own key, a version that was put.
     std::uint64_t bad_final = 0;
@@ -177,9 +179,8 @@ class CacheDriver {
     return writer < last_seq.size() && seq >= 1 && seq <= last_seq[writer];
   }
 
-  // O(1): checks the last get's value against its key and checksum; remembers the newest
-  // version seen (per writer seq grows, so checking the largest one after join suffices for
-  // "was put"; versions from a writer id that does not exist are counted at once).
+  // O(1): checks the last get's value against its key and checksum, and remembers the newest
+  // seq seen per writer (checked against the writers' final counts in verify).
   void settle(Thread& t) {
     if (!t.has_read) return;
     t.has_read = false;
@@ -191,15 +192,8 @@ class CacheDriver {
     if (v.key != t.key) { ++t.wrong_key; return; }
     const std::uint64_t writer = cache_version_writer(v.version);
     const std::uint64_t seq = cache_version_seq(v.version);
-    if (writer > threads_ || seq == 0) { ++t.unknown_version; return; }
-    // Keep the version whose seq is highest relative to... any one writer: track the maximum
-    // seq per writer would need O(threads); the single largest (writer, seq) pair is enough
-    // to catch a version from the future in most cases and keeps this O(1).
-    if (writer > t.max_version_seen[0] ||
-        (writer == t.max_version_seen[0] && seq > t.max_version_seen[1])) {
-      t.max_version_seen[0] = writer;
-      t.max_version_seen[1] = seq;
-    }
+    if (writer >= t.max_seq_seen.size() || seq == 0) { ++t.unknown_writer; return; }
+    t.max_seq_seen[writer] = std::max(t.max_seq_seen[writer], seq);
   }
 
   Params params_;
