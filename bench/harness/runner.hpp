@@ -177,21 +177,18 @@ RunResult run_closed_loop(const typename Driver::Params& params, unsigned thread
   for (unsigned i = 0; i < threads; ++i) {
     clients.emplace_back([&, i] {
       detail::ClientOutcome& out = outcomes[i];
+      ready.count_down();  // first, unconditionally: the main thread waits for every client
+      go.wait();
       try {
         if constexpr (detail::kCanMoveThreadState<Thread>) {
-          Thread local = std::move(states[i]);
-          ready.count_down();
-          go.wait();
-          try {
-            detail::client_loop(driver, local, phase, out);
-          } catch (...) {
-            states[i] = std::move(local);
-            throw;
-          }
-          states[i] = std::move(local);
+          // Moves the state back for verify() however client_loop ends.
+          struct MoveBack {
+            Thread& home;
+            Thread local;
+            ~MoveBack() { home = std::move(local); }
+          } guard{states[i], std::move(states[i])};
+          detail::client_loop(driver, guard.local, phase, out);
         } else {
-          ready.count_down();
-          go.wait();
           detail::client_loop(driver, states[i], phase, out);
         }
       } catch (const std::exception& e) {

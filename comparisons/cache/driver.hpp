@@ -64,8 +64,8 @@ class CacheDriver {
     std::uint64_t writer = 0;          // this client's writer id (index + 1)
     Op op = Op::get;
     std::uint64_t key = 0;
-    CacheValue value;                  // the value the next put will store (built untimed)
-    std::optional<CacheValue> read;    // result of the last get, settled by next()
+    CacheValue value{};                // the value the next put will store (built untimed)
+    std::optional<CacheValue> read{};  // result of the last get, settled by next()
     bool has_read = false;
     std::uint64_t puts = 0;            // seq of this client's last put
     std::uint64_t gets = 0, hits = 0, erases = 0;
@@ -73,7 +73,7 @@ class CacheDriver {
     std::uint64_t wrong_key = 0;       // a get returned a value for another key
     std::uint64_t corrupt = 0;         // a get returned a value whose checksum fails
     std::uint64_t unknown_writer = 0;  // a get returned a version of a writer that does not exist
-    std::vector<std::uint64_t> max_seq_seen;  // by writer id: the newest seq a get returned
+    std::vector<std::uint64_t> max_seq_seen{};  // by writer id: the newest seq a get returned
   };
 
   CacheDriver(const Params& params, unsigned threads, std::uint64_t seed)

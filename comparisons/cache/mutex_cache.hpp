@@ -167,8 +167,8 @@ class StripedMutexCache {
     return n;
   }
 
-  // mix64 scrambles the key first: the Zipf-hot keys are 0, 1, 2, ... and the mask alone would
-  // put every key with the same low bits into one shard.
+  // mix64 first: with the mask alone, keys sharing their low bits (a stride of 16, say, as
+  // ids often have) would all land in one shard.
   std::size_t shard_index(std::uint64_t key) const {
     return static_cast<std::size_t>(mix64(key) & (shard_count_ - 1));
   }

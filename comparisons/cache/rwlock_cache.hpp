@@ -33,8 +33,10 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string_view>
 #include <type_traits>
 #include <vector>
@@ -64,7 +66,7 @@ class RwLockCache {
   };
 
   explicit RwLockCache(CacheConfig config)
-      : config_(check(config)),
+      : config_(check_slots(config)),
         referenced_(new std::atomic<std::uint8_t>[config_.capacity]) {
     WriteLock<M> lock(mu_);
     values_.assign(config_.capacity, CacheValue{});
@@ -136,6 +138,12 @@ class RwLockCache {
   std::size_t capacity() const { return config_.capacity; }
 
  private:
+  static const CacheConfig& check_slots(const CacheConfig& config) {
+    if (check(config).capacity > std::numeric_limits<std::uint32_t>::max())
+      throw std::invalid_argument("RwLockCache: capacity must fit 32-bit slot numbers");
+    return config;
+  }
+
   std::uint32_t take_free_slot() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     const std::uint32_t slot = free_slots_.back();
     free_slots_.pop_back();

@@ -33,6 +33,7 @@ class CounterDriver {
   enum class Op : std::uint8_t { add, get, total };
 
   struct Thread {
+    explicit Thread(std::uint64_t seed) : rng(seed) {}
     Xoshiro256 rng;
     Op op = Op::add;
     std::uint32_t key = 0;
@@ -50,7 +51,7 @@ class CounterDriver {
         design_(CounterConfig{params.keys}) {}
 
   Thread make_thread(unsigned index) {
-    Thread t{.rng = Xoshiro256(derive_seed(seed_, index))};
+    Thread t(derive_seed(seed_, index));
     t.adds.assign(params_.keys, 0);
     t.last_seen.assign(params_.keys, 0);
     return t;

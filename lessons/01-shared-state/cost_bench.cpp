@@ -7,8 +7,10 @@
 //   mutex         - cp::Mutex around the increment (MutexCounter)
 //   atomic        - std::atomic fetch_add (AtomicCounter)
 //   per_thread    - one cache line per thread, summed on read (PerThreadCounter)
-// Time is wall-clock ("real") time per increment as each thread sees it; items_per_second is
-// the increments per second of all threads together.
+// With threads, Google Benchmark 1.7 divides the wall-clock ("real") time by the increments
+// of all threads together: Time is 1 / throughput, and items_per_second is that throughput.
+// So on 2 cores a design that scales shows Time halving from 1 to 2 threads; a contended one
+// shows it growing. (The cost one thread sees per increment is Time x threads.)
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
@@ -65,8 +67,10 @@ BENCHMARK_MAIN();
 
 // How to run (Release; a Debug build measures the debug build, not the idea):
 //   cmake --preset release && cmake --build --preset release --target l01_cost_bench
-//   ./build/release/lessons/01-shared-state/l01_cost_bench --benchmark_repetitions=3 \
-//       --benchmark_report_aggregates_only=true
+//   ./build/release/lessons/01-shared-state/l01_cost_bench --benchmark_repetitions=3
+//   (add --benchmark_report_aggregates_only=true for just mean, median and stddev)
 // What to expect: plain well under 1 ns; the mutex ~10 ns alone and several times that
-// contended; fetch_add a few ns alone, ~10-20 ns contended; per-thread slots about as cheap
-// as plain at every thread count. The README of lesson 01 lists one machine's numbers.
+// contended; fetch_add a few ns alone and slower, not faster, with two threads; per-thread
+// slots as cheap as plain, and twice the throughput on two cores. The README of lesson 01
+// lists one machine's numbers. Run it on a quiet machine: other load shows up as CPU time
+// well below Time.

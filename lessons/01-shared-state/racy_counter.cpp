@@ -30,8 +30,10 @@ int main(int argc, char** argv) {
     std::printf("LOST %lld updates (%.1f%% of all increments): two threads read the same value,\n"
                 "both wrote value+1, and one increment vanished.\n",
                 static_cast<long long>(r.lost()), 100.0 * r.lost() / r.expected);
+  } else if (threads == 1) {
+    std::printf("nothing lost: one thread cannot race with itself.\n");
   } else {
-    std::printf("no update lost this time: the threads did not overlap (one thread, or too few\n"
+    std::printf("no update lost this time: the threads happened not to overlap (too few\n"
                 "increments, or a busy machine). Run again with more --increments or --widen.\n");
   }
   return 0;

@@ -1,0 +1,18 @@
+// compare.cpp: the comparison command. Runs every selected design of every selected workload
+// at each thread count, closed loop, and prints one table per workload (see bench/README.md).
+//
+//   compare                                   # everything, default settings (~2.5 min max)
+//   compare --workload counter --seconds 0.5  # one workload
+//   compare --list                            # designs and their declared traits
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "bench/harness/compare_app.hpp"
+
+int main(int argc, char** argv) {
+  // First thing: lock-order tracking off for the whole benchmark process (see compare_app.hpp).
+  cp::bench::disable_abseil_deadlock_detection();
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  return cp::bench::run_compare(args, std::cout, std::cerr);
+}

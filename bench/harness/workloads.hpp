@@ -1,0 +1,72 @@
+// workloads.hpp: the workloads the comparison knows, and the tables each one prints.
+//
+//   Workload<DriverT, Designs> - a workload's driver template, its design registry (a std::tuple)
+//                                and its tables (a title and the params of each).
+//   registered_workloads()     - every workload, in the order `compare` runs them.
+//   for_each_workload / for_each_design - compile-time iteration (no virtual dispatch).
+//
+// Adding a workload = one line in registered_workloads(). Adding a design = one line in that
+// workload's designs.hpp; nothing here changes.
+#pragma once
+
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "comparisons/cache/designs.hpp"
+#include "comparisons/cache/driver.hpp"
+#include "comparisons/common/driver.hpp"
+#include "comparisons/counter/designs.hpp"
+#include "comparisons/counter/driver.hpp"
+#include "comparisons/order/designs.hpp"
+#include "comparisons/order/driver.hpp"
+
+namespace cp::bench {
+
+template <template <class> class DriverT, class Designs>
+struct Workload {
+  using DesignRegistry = Designs;
+  template <class D>
+  using Driver = DriverT<D>;
+  using Params = typename DriverT<std::tuple_element_t<0, Designs>>::Params;
+
+  struct Table {
+    std::string title;  // heading of the table (a workload with two mixes prints two tables)
+    Params params;
+  };
+
+  std::string name;  // what --workload accepts
+  std::vector<Table> tables;
+};
+
+using CounterWorkload = Workload<CounterDriver, CounterDesigns>;
+using CacheWorkload = Workload<CacheDriver, CacheDesigns>;
+using OrderWorkload = Workload<OrderDriver, OrderDesigns>;
+
+// One line per workload: its --workload name and its tables (title, params).
+inline auto registered_workloads() {
+  return std::tuple{
+      CounterWorkload{"counter", {{"counter", CounterParams{}}}},
+      CacheWorkload{"cache", {{"cache read-heavy", CacheParams{.mix = CacheMix::read_heavy}},
+                              {"cache write-heavy", CacheParams{.mix = CacheMix::write_heavy}}}},
+      OrderWorkload{"order", {{"order", OrderParams{}}}},
+  };
+}
+
+using RegisteredWorkloads = decltype(registered_workloads());
+
+template <class Tuple, class F>
+void for_each_in_tuple(Tuple& tuple, F&& f) {
+  std::apply([&](auto&... element) { (f(element), ...); }, tuple);
+}
+
+// for_each_design<Registry>(f): calls f.template operator()<D>() for each design type D.
+template <class Registry, class F>
+void for_each_design(F&& f) {
+  [&]<class... Ds>(std::tuple<Ds...>*) {
+    (f.template operator()<Ds>(), ...);
+  }(static_cast<Registry*>(nullptr));
+}
+
+}  // namespace cp::bench

@@ -1,0 +1,7 @@
+// order_bench.cpp: the order workload under Google Benchmark, for JSON output and benchmark's
+// filters. The same runner and rows as `compare --workload order`; see bench/README.md.
+#include "bench/harness/gbench.hpp"
+
+int main(int argc, char** argv) {
+  return cp::bench::gbench_main(argc, argv, std::get<cp::bench::OrderWorkload>(cp::bench::registered_workloads()));
+}

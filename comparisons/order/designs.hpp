@@ -1,0 +1,19 @@
+// designs.hpp (order): the registry. Every design listed here runs through the conformance
+// suite (tests/conformance/order) and the comparison (bench/). Adding a design = one line.
+#pragma once
+
+#include <tuple>
+
+#include "comparisons/order/mutex_order.hpp"
+#include "comparisons/order/reference.hpp"
+#include "comparisons/order/rwlock_order.hpp"
+
+namespace cp {
+
+using OrderDesigns = std::tuple<OrderReference,                      //
+                                MutexOrderEngine,                    //
+                                FineMutexOrderEngine,                //
+                                RwLockOrderEngine<SharedMutex>,      //
+                                RwLockOrderEngine<AbslSharedMutex>>;
+
+}  // namespace cp

@@ -1,0 +1,191 @@
+// compare_test.cpp: the runner and the `compare` command end to end, on the counter workload
+// with tiny durations.
+#include <catch2/catch.hpp>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "bench/harness/compare_app.hpp"
+#include "bench/harness/runner.hpp"
+#include "comparisons/counter/designs.hpp"
+#include "comparisons/counter/driver.hpp"
+#include "comparisons/counter/mutex_counter.hpp"
+#include "tests/support/findings.hpp"
+
+namespace {
+
+constexpr double kTinySeconds = 0.02;
+
+// A race-free but wrong counter: it drops every add to key 0 (the hottest Zipf key).
+class DropsKeyZeroCounter {
+ public:
+  static constexpr cp::DesignTraits traits{
+      .name = "drops-key-0",
+      .family = cp::Family::mutex,
+      .thread_safe = true,
+      .linearizable_reads = true,
+      .lock_free = false,
+      .waiting = cp::Waiting::blocks,
+  };
+  explicit DropsKeyZeroCounter(cp::CounterConfig config) : inner_(config) {}
+  cp::CounterError add(std::uint32_t key, std::int64_t delta) {
+    return key == 0 ? cp::CounterError::ok : inner_.add(key, delta);
+  }
+  cp::CounterRead get(std::uint32_t key) { return inner_.get(key); }
+  std::int64_t total() { return inner_.total(); }
+  std::uint32_t keys() const { return inner_.keys(); }
+
+ private:
+  cp::MutexCounter inner_;
+};
+
+// A counter whose add throws: the runner must turn it into a failed verdict, not a crash.
+class ThrowingCounter : public DropsKeyZeroCounter {
+ public:
+  static constexpr cp::DesignTraits traits{
+      .name = "throws",
+      .family = cp::Family::mutex,
+      .thread_safe = true,
+      .linearizable_reads = true,
+      .lock_free = false,
+      .waiting = cp::Waiting::blocks,
+  };
+  using DropsKeyZeroCounter::DropsKeyZeroCounter;
+  cp::CounterError add(std::uint32_t, std::int64_t) { throw std::runtime_error("boom"); }
+};
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+int count_lines(const std::string& path) {
+  std::ifstream in(path);
+  int lines = 0;
+  for (std::string line; std::getline(in, line);) ++lines;
+  return lines;
+}
+
+// Runs a shell command; returns its exit status and stdout.
+std::pair<int, std::string> run_command(const std::string& command) {
+  std::string output;
+  FILE* pipe = popen(command.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  char buffer[4096];
+  while (std::fgets(buffer, sizeof buffer, pipe)) output += buffer;
+  const int status = pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+}
+
+}  // namespace
+
+TEST_CASE("runner: every counter design passes its check at 1 and 2 threads", "[unit]") {
+  const std::uint64_t seed = cp::test::seed();
+  cp::bench::for_each_design<cp::CounterDesigns>([&]<class D>() {
+    for (unsigned threads : {1u, 2u}) {
+      if (!D::traits.thread_safe && threads > 1) continue;
+      const auto r = cp::bench::run_closed_loop<cp::CounterDriver<D>>(cp::CounterParams{},
+                                                                      threads, kTinySeconds, seed);
+      INFO(D::traits.name << " x" << threads << " seed " << seed << ": " << r.verdict.detail);
+      REQUIRE(r.verdict.passed);
+      REQUIRE(r.design == D::traits.name);
+      REQUIRE(r.workload == "counter");
+      REQUIRE(r.threads == threads);
+      REQUIRE(r.ops > 0);
+      REQUIRE(r.ops % cp::bench::kOpsPerStopCheck == 0);
+      REQUIRE(r.histogram.count() == r.ops);  // every measured operation was recorded
+      REQUIRE(r.wall_seconds >= kTinySeconds);
+      REQUIRE(r.throughput == Approx(r.ops / r.wall_seconds));
+      REQUIRE(r.latency.p50 <= r.latency.p99);
+      REQUIRE(r.latency.p99 <= r.latency.p999);
+      REQUIRE(r.latency.p999 <= r.latency.max);
+      REQUIRE_FALSE(r.params.empty());
+    }
+  });
+}
+
+TEST_CASE("runner: rejects bad arguments and runs the reference at 1 thread only", "[unit]") {
+  using RefDriver = cp::CounterDriver<cp::CounterReference>;
+  using MutexDriver = cp::CounterDriver<cp::MutexCounter>;
+  REQUIRE_THROWS_AS(cp::bench::run_closed_loop<RefDriver>({}, 2, kTinySeconds, 1),
+                    std::invalid_argument);
+  REQUIRE_THROWS_AS(cp::bench::run_closed_loop<MutexDriver>({}, 0, kTinySeconds, 1),
+                    std::invalid_argument);
+  REQUIRE_THROWS_AS(cp::bench::run_closed_loop<MutexDriver>({}, 1, 0.0, 1),
+                    std::invalid_argument);
+  REQUIRE_THROWS_AS(cp::bench::run_closed_loop<MutexDriver>({}, 1, -1.0, 1),
+                    std::invalid_argument);
+}
+
+TEST_CASE("runner: a wrong design fails its verdict, a throwing design fails without a crash",
+          "[unit]") {
+  const auto wrong = cp::bench::run_closed_loop<cp::CounterDriver<DropsKeyZeroCounter>>(
+      {}, 2, kTinySeconds, cp::test::seed());
+  INFO(wrong.verdict.detail);
+  REQUIRE_FALSE(wrong.verdict.passed);
+  REQUIRE(contains(wrong.verdict.detail, "keys off="));
+
+  const auto throws = cp::bench::run_closed_loop<cp::CounterDriver<ThrowingCounter>>(
+      {}, 2, kTinySeconds, cp::test::seed());
+  REQUIRE_FALSE(throws.verdict.passed);
+  REQUIRE(contains(throws.verdict.detail, "boom"));
+}
+
+TEST_CASE("compare: counter end to end prints a passing table and writes CSV", "[unit]") {
+  const std::string csv_path =
+      (std::filesystem::temp_directory_path() /
+       ("compare_test_counter_" + std::to_string(getpid()) + ".csv"))
+          .string();
+  std::ostringstream out, progress;
+  const int status = cp::bench::run_compare(
+      {"--workload", "counter", "--seconds", "0.02", "--threads", "1,2", "--csv", csv_path}, out,
+      progress);
+  const std::string text = out.str();
+  INFO(text << "\n--- progress ---\n" << progress.str());
+  REQUIRE(status == 0);
+  for (const char* part : {"timer floor:", "machine:", "build:", "deadlock detection OFF",
+                           "== counter ==", "keys=64", "design", "threads", "ops/s", "p50", "p99",
+                           "p99.9", "max", "vs ref", "check", "reference", "mutex", "1.00x",
+                           "pass", "all passed"})
+    REQUIRE(contains(text, part));
+  REQUIRE_FALSE(contains(text, "FAIL"));
+
+  // Rows: the reference at 1 thread, each other design at 1 and 2 threads; plus the header.
+  std::size_t designs = std::tuple_size_v<cp::CounterDesigns>;
+  const int expected_rows = 1 + 2 * static_cast<int>(designs - 1);
+  REQUIRE(count_lines(csv_path) == 1 + expected_rows);
+  REQUIRE(contains(progress.str(), "[" + std::to_string(expected_rows) + "/" +
+                                       std::to_string(expected_rows) + "]"));
+  std::remove(csv_path.c_str());
+}
+
+TEST_CASE("compare: the executable's exit status: 2 for bad usage, 0 for --list/--help",
+          "[unit]") {
+  const std::string compare = CP_COMPARE_PATH;
+  for (const char* bad : {"--workload nonesuch", "--design nonesuch", "--threads 0",
+                          "--threads x", "--seconds 0", "--seconds -1", "--frobnicate"}) {
+    const auto [status, output] = run_command(compare + " " + bad + " 2>/dev/null");
+    INFO(bad);
+    REQUIRE(status == 2);
+  }
+  const auto [list_status, list] = run_command(compare + " --list");
+  REQUIRE(list_status == 0);
+  REQUIRE(contains(list, "counter:"));
+  REQUIRE(contains(list, "reference"));
+  REQUIRE(contains(list, "single-thread only"));
+  const auto [help_status, help] = run_command(compare + " --help");
+  REQUIRE(help_status == 0);
+  REQUIRE(contains(help, "usage: compare"));
+  const auto [run_status, table] =
+      run_command(compare + " --workload counter --design mutex --threads 2 --seconds 0.02 2>&1");
+  REQUIRE(run_status == 0);
+  REQUIRE(contains(table, "[1/1] counter mutex x2"));
+  REQUIRE(contains(table, "(vs ref: no 1-thread reference row in this run)"));
+}

@@ -1,0 +1,178 @@
+// order_test.cpp: the order conformance suite, run against every registered design, plus the
+// proof that the checks catch deliberately broken engines.
+#include <catch2/catch.hpp>
+
+#include "comparisons/order/designs.hpp"
+#include "comparisons/order/driver.hpp"
+#include "tests/conformance/order/broken_order.hpp"
+#include "tests/conformance/order/order_checks.hpp"
+#include "tests/support/design_test.hpp"
+#include "tests/support/trait_checks.hpp"
+
+using namespace cp;
+using namespace cp::test;
+
+static_assert([]<class... D>(std::tuple<D...>*) { return (OrderDesign<D> && ...); }(
+                  static_cast<OrderDesigns*>(nullptr)),
+              "every registered order design satisfies the contract");
+static_assert([]<class... D>(std::tuple<D...>*) {
+  return ((!D::traits.exposes_commit_order || OrderDesignWithCommitLog<D>) && ...);
+}(static_cast<OrderDesigns*>(nullptr)), "a design that exposes its commit order offers the log");
+static_assert(WorkloadDriver<OrderDriver<MutexOrderEngine>>);
+
+CP_DESIGN_TEST(order_hand_cases, "order: hand-computed matching, refunds, cancel, self-trade",
+               "[unit]", OrderDesigns) {
+  CP_REQUIRE_CLEAN(check_order_hand_cases<TestType>(), 0);
+}
+
+CP_DESIGN_TEST(order_rejects, "order: every reject reason, in order, changes nothing", "[unit]",
+               OrderDesigns) {
+  CP_REQUIRE_CLEAN(check_order_rejects<TestType>(), 0);
+}
+
+CP_DESIGN_TEST(order_bad_config, "order: invalid configs are refused", "[unit]", OrderDesigns) {
+  REQUIRE_THROWS_AS(TestType(OrderConfig{.symbols = 0}), std::invalid_argument);
+  REQUIRE_THROWS_AS(TestType(OrderConfig{.symbols = kMaxSymbols + 1}), std::invalid_argument);
+  REQUIRE_THROWS_AS(TestType(OrderConfig{.accounts = 0}), std::invalid_argument);
+  REQUIRE_THROWS_AS(TestType(OrderConfig{.max_price = 0}), std::invalid_argument);
+}
+
+CP_DESIGN_TEST(order_matches_reference, "order: replies and state equal the reference's",
+               "[unit]", OrderDesigns) {
+  const auto s = seed();
+  for (std::uint64_t round = 0; round < 3; ++round) {
+    INFO("round " << round);
+    CP_REQUIRE_CLEAN(check_order_matches_reference<TestType>(s + round, 6'000, round == 0 ? 0 : 10),
+                     s + round);
+  }
+}
+
+CP_DESIGN_TEST(order_stress, "order: invariants 1-6 at quiescence", "[stress]", OrderDesigns) {
+  const auto s = seed();
+  for (unsigned threads : kStressThreadCounts) {
+    if (!TestType::traits.thread_safe && threads > 1) continue;
+    INFO("threads " << threads);
+    CP_REQUIRE_CLEAN(check_order_concurrent<TestType>(s + threads, threads, 24'000 / threads + 1'000),
+                     s + threads);
+  }
+}
+
+CP_DESIGN_TEST(order_serial_equivalence, "order: the commit log replays through the reference",
+               "[stress]", OrderDesigns) {
+  if constexpr (OrderDesignWithCommitLog<TestType>) {
+    const auto s = seed();
+    for (unsigned threads : kStressThreadCounts) {
+      INFO("threads " << threads);
+      CP_REQUIRE_CLEAN(check_order_serial_equivalence<TestType>(s + threads, threads, 12'000 / threads + 500),
+                       s + threads);
+    }
+  }
+}
+
+CP_DESIGN_TEST(order_traits, "order: declared traits hold", "[trait]", OrderDesigns) {
+  CP_REQUIRE_CLEAN(check_traits_consistent<TestType>(), 0);
+  CP_REQUIRE_CLEAN(check_waiting_claim<TestType>(), 0);
+  STATIC_REQUIRE(TestType::traits.exposes_commit_order == OrderDesignWithCommitLog<TestType>);
+}
+
+// The benchmark driver's own verdict, on a short run per design.
+CP_DESIGN_TEST(order_driver, "order: the benchmark driver's verdict passes", "[stress]",
+               OrderDesigns) {
+  const unsigned threads = TestType::traits.thread_safe ? 4 : 1;
+  OrderDriver<TestType> drv(OrderParams{.accounts = 64, .prefill_per_side = 16}, threads, seed());
+  std::vector<typename OrderDriver<TestType>::Thread> all;
+  for (unsigned i = 0; i < threads; ++i) all.push_back(drv.make_thread(i));
+  run_threads(threads, [&](unsigned i) {
+    for (int op = 0; op < 5'000; ++op) {
+      drv.next(all[i]);
+      drv.execute(all[i]);
+    }
+  });
+  const Verdict v = drv.verify(all);
+  INFO(drv.describe() << "\n" << v.detail);
+  REQUIRE(v.passed);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The same checks must report the broken engines.
+CP_DESIGN_TEST(order_catches_broken, "order: the checks report a broken engine",
+               "[suite-catches-bugs]", BrokenOrderDesigns) {
+  const auto s = seed();
+  CHECK_FALSE(check_order_hand_cases<TestType>().ok());
+  CHECK_FALSE(check_order_matches_reference<TestType>(s, 6'000, 0).ok());
+  if constexpr (std::is_same_v<TestType, BrokenOrderEngine<OrderBug::cancel_keeps_reservation>>) {
+    // Invariant 3 alone exposes it, even with no reference to compare against.
+    CHECK_FALSE(check_order_concurrent<TestType>(s, 4, 2'000).ok());
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The building blocks on their own.
+TEST_CASE("order: the book matches at the resting price, cancels by handle", "[unit]") {
+  OrderBook book;
+  std::vector<OrderBook::Fill> fills;
+  auto record = [&](const OrderBook::Fill& f) { fills.push_back(f); };
+  const auto a = book.execute(Side::sell, 1, 7, 0, 101, 5, record);
+  const auto b = book.execute(Side::sell, 2, 8, 1, 100, 5, record);
+  REQUIRE((a.rested != OrderBook::kNoHandle && b.rested != OrderBook::kNoHandle));
+  REQUIRE(book.best_ask() == 100);
+  REQUIRE(!book.best_bid());
+  const auto c = book.execute(Side::buy, 3, 9, 2, 101, 7, record);
+  REQUIRE(fills.size() == 2);
+  CHECK((fills[0].maker_id == 2 && fills[0].price == 100 && fills[0].qty == 5 && fills[0].maker_remaining == 0));
+  CHECK((fills[1].maker_id == 1 && fills[1].price == 101 && fills[1].qty == 2 && fills[1].maker_remaining == 3));
+  CHECK((c.filled_qty == 7 && c.filled_notional == 500 + 202 && c.trades == 2 && c.rested == OrderBook::kNoHandle));
+  CHECK(book.remaining(b.rested) == 0);
+  CHECK(book.cancel(b.rested) == 0);  // filled: nothing to cancel
+  CHECK(book.cancel(a.rested) == 3);
+  CHECK(book.cancel(a.rested) == 0);  // cancelled twice
+  CHECK(book.levels() == 0);
+  CHECK(book.resting_orders() == 0);
+  CHECK(book.cancel(12345) == 0);     // never issued
+}
+
+TEST_CASE("order: the stream is deterministic for a seed and keeps ids unique", "[unit]") {
+  const OrderConfig config{};
+  const ZipfKeys symbols(config.symbols, 0.99);
+  OrderStreamParams params;
+  params.malformed_percent = 10;
+  OrderStream a(config, params, symbols, 2, 4, 99), b(config, params, symbols, 2, 4, 99);
+  OrderStream other(config, params, symbols, 3, 4, 99);
+  // Client c's ids carry the prefix c + 1, so two clients' ids never meet (a malformed
+  // duplicate reuses the client's own earlier id).
+  for (int i = 0; i < 5'000; ++i) {
+    const OrderCommand x = a.next(), y = b.next(), z = other.next();
+    REQUIRE(x == y);
+    if (const auto* p = std::get_if<PlaceCmd>(&x)) REQUIRE((p->id >> OrderStream::kClientShift) == 3u);
+    if (const auto* p = std::get_if<PlaceCmd>(&z)) REQUIRE((p->id >> OrderStream::kClientShift) == 4u);
+    const OrderReply rests = PlaceReply{Reject::none, 0, 0, true};
+    a.observe(x, rests);
+    b.observe(y, rests);
+    other.observe(z, rests);
+  }
+}
+
+TEST_CASE("order: the invariant checks and the hash notice a damaged state", "[unit]") {
+  MutexOrderEngine engine(OrderConfig{.symbols = 2, .accounts = 4, .initial_cash = 100'000});
+  engine.place({1, 0, 0, Side::buy, 10, 5});
+  engine.place({2, 1, 0, Side::sell, 12, 5});
+  engine.place({3, 2, 1, Side::sell, 7, 3});
+  engine.place({4, 3, 1, Side::buy, 8, 2});
+  const OrderState good = engine.state();
+  REQUIRE(check_order_invariants(good).empty());
+  REQUIRE(check_fill_totals(good, 2, 14).empty());
+  CHECK(!check_fill_totals(good, 3, 14).empty());
+  const auto damaged = [&](auto damage) {
+    OrderState s = good;
+    damage(s);
+    CHECK(state_hash(s) != state_hash(good));
+    return !check_order_invariants(s).empty();
+  };
+  CHECK(damaged([](OrderState& s) { s.accounts[0].available += 1; }));                // 1
+  CHECK(damaged([](OrderState& s) { s.accounts[2].positions[1] += 1; }));             // 2
+  CHECK(damaged([](OrderState& s) { s.accounts[0].reserved += 10; s.accounts[0].available -= 10; }));  // 3
+  CHECK(damaged([](OrderState& s) { s.orders[0].filled += 1; }));                     // 4
+  CHECK(damaged([](OrderState& s) { s.accounts[1].available = -s.accounts[1].available; }));  // 4, 1
+  CHECK(damaged([](OrderState& s) { s.books[0].asks[0].price = 10; }));               // 5
+  CHECK(damaged([](OrderState& s) { s.books[0].bids.clear(); }));                     // book vs orders
+}
