@@ -111,9 +111,10 @@ class FineMutexOrderEngine {
       .name = "mutex-fine",
       .family = Family::mutex,
       .thread_safe = true,
-      // A query locks its account, so it sees every command that completed before it (and
-      // possibly part of a place still settling its trades one by one).
-      .linearizable_reads = true,
+      // Not linearizable: a query locks only its account, so it sees every command that
+      // completed before it, but also any part of a place still settling its trades one at a
+      // time (a state no single instant had). Exact at quiescence.
+      .linearizable_reads = false,
       .lock_free = false,
       .waiting = lock_type::waiting,
   };
@@ -184,7 +185,7 @@ class FineMutexOrderEngine {
     return {Reject::none, c.qty};
   }
 
-  // query: one account's lock; linearizable per account.
+  // query: one account's lock; may see a concurrent place half-settled (see traits).
   QueryReply query(const QueryCmd& cmd) {
     if (cmd.account >= config_.accounts) return {Reject::unknown_account};
     AccountSlot& account = accounts_[cmd.account];

@@ -37,7 +37,7 @@ class LostUpdateCounter {
     }
     std::this_thread::yield();  // widens the window, as a preemption would
     MutexLock lock(mu_);
-    values_[key] = old + delta;
+    values_[key] = wrapping_add(old, delta);
     return CounterError::ok;
   }
 
@@ -50,7 +50,7 @@ class LostUpdateCounter {
   std::int64_t total() {
     MutexLock lock(mu_);
     std::int64_t sum = 0;
-    for (auto v : values_) sum += v;
+    for (auto v : values_) sum = wrapping_add(sum, v);
     return sum;
   }
 
