@@ -30,7 +30,7 @@ using Catalogue = std::vector<CatalogueEntry>;
 // Per-row duration of the default run. With the rows registered at the time of writing
 // (counter 17, cache 2 x 13, order 13, plus warm-up and setup) the full default run stays
 // under ~2.5 minutes on 2 cores; see bench/README.md.
-inline constexpr double kDefaultSeconds = 0.5;
+inline constexpr double kDefaultSeconds = 1.0;
 inline constexpr std::uint64_t kDefaultSeed = 20261122;
 inline constexpr unsigned kMaxThreads = 1024;
 
@@ -60,7 +60,7 @@ inline std::string compare_usage() {
          "  --design NAME[,NAME...]|all          designs by traits.name (default all)\n"
          "  --threads N[,N...]                   client thread counts (default 1,2,4,8);\n"
          "                                       a design that is not thread-safe runs at 1 only\n"
-         "  --seconds S                          measured seconds per row (default 0.5)\n"
+         "  --seconds S                          measured seconds per row (default 1)  \n"
          "  --seed N                             seed of every operation stream (default 20261122)\n"
          "  --csv PATH                           also write one CSV line per row to PATH\n"
          "  --list                               list the designs of each workload and exit\n"

@@ -47,16 +47,11 @@
 namespace cp {
 
 template <class M>
-constexpr std::string_view rwlock_cache_name() {
-  return std::is_same_v<M, AbslSharedMutex> ? "rwlock-absl" : "rwlock-std";
-}
-
-template <class M>
 class RwLockCache {
  public:
   using lock_type = M;
   static constexpr DesignTraits traits{
-      .name = rwlock_cache_name<M>(),
+      .name = M::design_name,
       .family = Family::rwlock,
       .thread_safe = true,
       .linearizable_reads = true,

@@ -19,16 +19,11 @@
 namespace cp {
 
 template <class M>
-constexpr std::string_view rwlock_design_name() {
-  return std::is_same_v<M, AbslSharedMutex> ? "rwlock-absl" : "rwlock-std";
-}
-
-template <class M>
 class RwLockCounter {
  public:
   using lock_type = M;
   static constexpr DesignTraits traits{
-      .name = rwlock_design_name<M>(),
+      .name = M::design_name,
       .family = Family::rwlock,
       .thread_safe = true,
       .linearizable_reads = true,

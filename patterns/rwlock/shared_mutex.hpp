@@ -39,6 +39,7 @@ class ABSL_LOCKABLE SharedMutex {
  public:
   static constexpr Waiting waiting = Waiting::blocks;
   static constexpr std::string_view name = "std::shared_mutex";
+  static constexpr std::string_view design_name = "rwlock-std";  // row label of designs on it
 
   void lock() ABSL_EXCLUSIVE_LOCK_FUNCTION() { m_.lock(); }
   void unlock() ABSL_UNLOCK_FUNCTION() { m_.unlock(); }
@@ -56,6 +57,7 @@ class ABSL_LOCKABLE AbslSharedMutex {
  public:
   static constexpr Waiting waiting = Waiting::blocks;
   static constexpr std::string_view name = "absl::Mutex";
+  static constexpr std::string_view design_name = "rwlock-absl";
 
 #ifdef CP_TSAN
   AbslSharedMutex() { __tsan_mutex_create(&m_, 0); }
