@@ -15,7 +15,11 @@
 //                                     kind, no query ever showed negative cash.
 //   check_order_serial_equivalence<D> - designs with a commit log: replaying the log through
 //                                     the reference reproduces every reply and the final state.
+//   check_order_queries_see_completed<D> - designs claiming linearizable reads: a query sees
+//                                     every place that returned before it began, whole.
 #pragma once
+
+#include <atomic>
 
 #include <cstdint>
 #include <sstream>
@@ -406,6 +410,48 @@ Findings check_order_serial_equivalence(std::uint64_t seed, unsigned threads, in
   if (!(got == want) || state_hash(got) != state_hash(want))
     f.fail("final state differs from the reference replay's (hash ", state_hash(got), " vs ",
            state_hash(want), ")");
+  return f;
+}
+
+// Linearizable reads, the part a test can see: once a place has returned (and a reader learns
+// so through an atomic), a query must include it, and must never see one half applied.
+// A writer rests buys that cannot match (account 0: each reserves 1) and crosses pairs of
+// orders (account 2 buys 1 from account 1: its position grows by 1 per pair); a reader queries.
+template <OrderDesign D>
+Findings check_order_queries_see_completed(std::uint64_t seed, int rounds = 5'000) {
+  Findings f;
+  const OrderConfig config{.symbols = 2, .accounts = 4, .initial_cash = 1'000'000'000};
+  D d(config);
+  std::atomic<std::int64_t> published{0};  // rounds whose commands all returned
+  std::atomic<bool> done{false};
+  std::uint64_t stale_reserved = 0, stale_position = 0, torn = 0, rejected = 0;
+  run_threads(2, [&](unsigned t) {
+    if (t == 0) {
+      Xoshiro256 rng(seed);
+      for (std::int64_t i = 1; i <= rounds; ++i) {
+        const OrderId base = static_cast<OrderId>(i) * 4;
+        if (d.place({base, 0, 0, Side::buy, 1, 1}).reject != Reject::none) ++rejected;
+        const Price p = 5 + static_cast<Price>(rng.below(5));
+        if (d.place({base + 1, 1, 1, Side::sell, p, 1}).reject != Reject::none) ++rejected;
+        if (d.place({base + 2, 2, 1, Side::buy, p, 1}).filled_qty != 1) ++rejected;
+        // Release pairs with the reader's acquire: the places above happened before.
+        published.store(i, std::memory_order_release);
+      }
+      done.store(true, std::memory_order_release);
+    } else {
+      while (!done.load(std::memory_order_acquire)) {
+        const std::int64_t known = published.load(std::memory_order_acquire);
+        const QueryReply q0 = d.query({0});
+        if (q0.reserved < known) ++stale_reserved;
+        if (q0.available + q0.reserved != config.initial_cash) ++torn;
+        if (d.query({2}).positions[1] < known) ++stale_position;
+      }
+    }
+  });
+  if (rejected) f.fail(rejected, " setup commands were rejected or did not trade");
+  if (stale_reserved) f.fail(stale_reserved, " queries missed a buy's reservation that had returned");
+  if (stale_position) f.fail(stale_position, " queries missed a trade whose place had returned");
+  if (torn) f.fail(torn, " queries saw available + reserved != the initial cash (a torn place)");
   return f;
 }
 

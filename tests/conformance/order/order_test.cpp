@@ -75,6 +75,14 @@ CP_DESIGN_TEST(order_traits, "order: declared traits hold", "[trait]", OrderDesi
   STATIC_REQUIRE(TestType::traits.exposes_commit_order == OrderDesignWithCommitLog<TestType>);
 }
 
+CP_DESIGN_TEST(order_linearizable, "order: queries see every completed place", "[trait]",
+               OrderDesigns) {
+  if constexpr (TestType::traits.thread_safe && TestType::traits.linearizable_reads) {
+    const auto s = seed();
+    CP_REQUIRE_CLEAN(check_order_queries_see_completed<TestType>(s), s);
+  }
+}
+
 // The benchmark driver's own verdict, on a short run per design.
 CP_DESIGN_TEST(order_driver, "order: the benchmark driver's verdict passes", "[stress]",
                OrderDesigns) {
