@@ -32,6 +32,7 @@ struct DesignTraits {
   std::size_t queue_bound = 0;      // 0: the design has no queue
   Overload overload = Overload::not_applicable;
   bool exposes_commit_order = false;  // order workload: offers a replayable commit log
+  unsigned owned_threads = 0;       // threads the design runs itself (an engine's owner...)
   std::string_view eviction = "";   // cache workload: the eviction policy, in words
 };
 
