@@ -1,0 +1,82 @@
+// overload.hpp: what a producer's call does when the owner's queue is full, and the counts
+// that prove nothing went missing.
+//
+//   OverloadPolicy   - block: wait for room (backpressure reaches the caller);
+//                      reject: return at once with rejected_full (the caller decides: retry
+//                              later, answer "busy", route elsewhere);
+//                      drop:   return at once with dropped; the command is shed on purpose
+//                              (metrics, telemetry: newest-dropped load shedding). Differs
+//                              from reject only in what it tells the caller and in which
+//                              counter it lands: "you may retry" vs "this was thrown away".
+//   SubmitStatus     - accepted, rejected_full, dropped, stopped (the engine was stopped).
+//   OverloadCounters - relaxed atomic counters; once all submitters have finished,
+//                      offered == accepted + rejected + dropped + stopped (balanced()).
+//   to_string(...)   - names for output.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string_view>
+
+#include "comparisons/common/traits.hpp"
+
+namespace cp::sw {
+
+enum class OverloadPolicy { block, reject, drop };
+enum class SubmitStatus { accepted, rejected_full, dropped, stopped };
+
+constexpr cp::Overload to_overload(OverloadPolicy p) {
+  switch (p) {
+    case OverloadPolicy::block: return cp::Overload::block;
+    case OverloadPolicy::reject: return cp::Overload::reject;
+    case OverloadPolicy::drop: return cp::Overload::drop;
+  }
+  return cp::Overload::not_applicable;
+}
+
+constexpr std::string_view to_string(SubmitStatus s) {
+  switch (s) {
+    case SubmitStatus::accepted: return "accepted";
+    case SubmitStatus::rejected_full: return "rejected (full)";
+    case SubmitStatus::dropped: return "dropped";
+    case SubmitStatus::stopped: return "stopped";
+  }
+  return "?";
+}
+
+class OverloadCounters {
+ public:
+  struct Snapshot {
+    std::uint64_t offered = 0, accepted = 0, rejected = 0, dropped = 0, stopped = 0;
+    bool balanced() const { return offered == accepted + rejected + dropped + stopped; }
+  };
+
+  // Used by submitters. relaxed: these are statistics; they order nothing, and they are
+  // exact once the submitting threads have been joined (the join orders them).
+  void record(SubmitStatus s) noexcept {
+    offered_.fetch_add(1, std::memory_order_relaxed);
+    counter(s).fetch_add(1, std::memory_order_relaxed);
+  }
+
+  // Any thread; exact only when no submit is in flight.
+  Snapshot snapshot() const noexcept {
+    // relaxed: see record().
+    return {offered_.load(std::memory_order_relaxed), accepted_.load(std::memory_order_relaxed),
+            rejected_.load(std::memory_order_relaxed), dropped_.load(std::memory_order_relaxed),
+            stopped_.load(std::memory_order_relaxed)};
+  }
+
+ private:
+  std::atomic<std::uint64_t>& counter(SubmitStatus s) noexcept {
+    switch (s) {
+      case SubmitStatus::accepted: return accepted_;
+      case SubmitStatus::rejected_full: return rejected_;
+      case SubmitStatus::dropped: return dropped_;
+      case SubmitStatus::stopped: return stopped_;
+    }
+    return stopped_;
+  }
+  std::atomic<std::uint64_t> offered_{0}, accepted_{0}, rejected_{0}, dropped_{0}, stopped_{0};
+};
+
+}  // namespace cp::sw
