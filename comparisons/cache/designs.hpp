@@ -7,6 +7,7 @@
 #include "comparisons/cache/mutex_cache.hpp"
 #include "comparisons/cache/reference.hpp"
 #include "comparisons/cache/rwlock_cache.hpp"
+#include "comparisons/cache/single_writer_cache.hpp"
 
 namespace cp {
 
@@ -14,6 +15,7 @@ using CacheDesigns = std::tuple<CacheReference,                  //
                                 MutexCache,                      //
                                 StripedMutexCache,               //
                                 RwLockCache<SharedMutex>,        //
-                                RwLockCache<AbslSharedMutex>>;
+                                RwLockCache<AbslSharedMutex>,    //
+                                SingleWriterCache, ShardedSingleWriterCache>;
 
 }  // namespace cp

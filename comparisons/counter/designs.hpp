@@ -7,6 +7,7 @@
 #include "comparisons/counter/mutex_counter.hpp"
 #include "comparisons/counter/reference.hpp"
 #include "comparisons/counter/rwlock_counter.hpp"
+#include "comparisons/counter/single_writer_counter.hpp"
 
 namespace cp {
 
@@ -14,6 +15,7 @@ using CounterDesigns = std::tuple<CounterReference,                  //
                                   MutexCounter,                      //
                                   StripedMutexCounter,               //
                                   RwLockCounter<SharedMutex>,        //
-                                  RwLockCounter<AbslSharedMutex>>;
+                                  RwLockCounter<AbslSharedMutex>,    //
+                                  SingleWriterCounter, ShardedSingleWriterCounter>;
 
 }  // namespace cp

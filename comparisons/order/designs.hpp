@@ -7,6 +7,8 @@
 #include "comparisons/order/mutex_order.hpp"
 #include "comparisons/order/reference.hpp"
 #include "comparisons/order/rwlock_order.hpp"
+#include "comparisons/order/sharded_order.hpp"
+#include "comparisons/order/single_writer_order.hpp"
 
 namespace cp {
 
@@ -14,6 +16,8 @@ using OrderDesigns = std::tuple<OrderReference,                      //
                                 MutexOrderEngine,                    //
                                 FineMutexOrderEngine,                //
                                 RwLockOrderEngine<SharedMutex>,      //
-                                RwLockOrderEngine<AbslSharedMutex>>;
+                                RwLockOrderEngine<AbslSharedMutex>,  //
+                                SingleWriterOrderEngine,             //
+                                ShardedSingleWriterOrderEngine>;
 
 }  // namespace cp
