@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "comparisons/cache/contract.hpp"
+#include "comparisons/cache/shard_capacity.hpp"
 #include "comparisons/cache/lru.hpp"
 #include "patterns/mutex/mutex.hpp"
 
@@ -95,21 +96,13 @@ class StripedMutexCache {
   };
 
   // The shard count is a power of two (a mask picks the shard), at most kMaxShards and at
-  // most the capacity, so that every shard can hold something. The capacity is split so that
-  // the shares sum to exactly C. With C >= N (the no-eviction configuration) an even split is
-  // not enough: a hash spreads N keys unevenly, and a shard holding more keys than its share
-  // would evict. So then each shard's capacity is the number of keys that hash to it (they sum
-  // to N <= C): such a cache never evicts, as the contract requires of C >= N.
+  // most the capacity, so that every shard can hold something. The capacity is split by
+  // shard_capacities (shard_capacity.hpp), which keeps C >= N free of evictions.
   explicit StripedMutexCache(CacheConfig config)
       : config_(check(config)), shard_count_(shard_count_for(config.capacity)),
         shards_(new Shard[shard_count_]) {
-    std::vector<std::size_t> share(shard_count_, 0);
-    if (config_.capacity >= config_.key_space) {
-      for (std::uint64_t k = 0; k < config_.key_space; ++k) ++share[shard_index(k)];
-    } else {
-      for (std::size_t s = 0; s < shard_count_; ++s)
-        share[s] = config_.capacity / shard_count_ + (s < config_.capacity % shard_count_ ? 1 : 0);
-    }
+    const std::vector<std::size_t> share = shard_capacities(
+        config_, shard_count_, [this](std::uint64_t k) { return shard_index(k); });
     for (std::size_t s = 0; s < shard_count_; ++s) {
       MutexLock lock(shards_[s].mu);
       shards_[s].lru.reset(share[s]);

@@ -41,6 +41,7 @@
 #include <vector>
 
 #include "comparisons/cache/contract.hpp"
+#include "comparisons/cache/shard_capacity.hpp"
 #include "comparisons/cache/lru.hpp"
 #include "comparisons/common/random.hpp"
 #include "patterns/single_writer/single_writer.hpp"
@@ -220,12 +221,10 @@ class SingleWriterCache {
 // ShardedSingleWriterCacheT<Shards>: key k lives on shard mix64(k) % Shards (the routing of
 // sw::Sharded), each shard an exact LRU of its share of the capacity.
 //
-// The capacity split is StripedMutexCache's: shares sum to exactly C. With C >= N (the
-// no-eviction configuration, where the contract asks for a linearizable map) an even split is
-// not enough, as a hash spreads N keys unevenly and a shard holding more keys than its share
-// would evict; so then each shard's share is the number of keys that hash to it (they sum to
-// N <= C) and nothing is ever evicted. With C < Shards (C = 1 and 2 shards) one share is 0:
-// that shard keeps nothing (a put is accepted and immediately gone), which a cache may do.
+// The capacity split is StripedMutexCache's (shard_capacities in shard_capacity.hpp: shares
+// sum to exactly C, and with C >= N no shard ever evicts). With C < Shards (C = 1 and 2
+// shards) one share is 0: that shard keeps nothing (a put is accepted and immediately gone),
+// which a cache may do.
 //
 // Why 2 shards: see ShardedSingleWriterCounterT (2 cores; more owners than cores do not help).
 template <unsigned Shards>
@@ -302,14 +301,7 @@ class ShardedSingleWriterCacheT {
 
  private:
   static std::vector<std::size_t> split_capacity(const CacheConfig& config) {
-    std::vector<std::size_t> share(Shards, 0);
-    if (config.capacity >= config.key_space) {
-      for (std::uint64_t k = 0; k < config.key_space; ++k) ++share[shard_index(k)];
-    } else {
-      for (std::size_t s = 0; s < Shards; ++s)
-        share[s] = config.capacity / Shards + (s < config.capacity % Shards ? 1 : 0);
-    }
-    return share;
+    return shard_capacities(config, Shards, [](std::uint64_t k) { return shard_index(k); });
   }
 
   CacheEngine& shard(std::uint64_t key) { return shards_.shard(shard_index(key)); }
