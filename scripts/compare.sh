@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # compare.sh: the README's main command. Installs what is missing, builds the release preset
 # and runs the comparison of every workload and design. Extra arguments go to `compare`
-# (try --help); without any, it runs the default comparison (about 90 s on 2 cores, after the
+# (try --help); without any, it runs the default comparison (about 2.5 minutes on 2 cores, after the
 # build) and writes a CSV under results/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
