@@ -3,27 +3,11 @@
 // The same workload as l01_racy_counter, but each increment happens inside a cp::Mutex, so
 // the read and the write of one increment can no longer be separated by another thread's.
 // The program prints the count (always exact) and what an increment cost.
-#include <cstdio>
-
-#include "lessons/01-shared-state/counters.hpp"
-#include "lessons/common/cli.hpp"
+#include "lessons/01-shared-state/exact_counter_demo.hpp"
 
 int main(int argc, char** argv) {
-  long long threads = 2, increments = 1'000'000;
-  cp::lessons::Cli cli("l01_mutex_counter", "the racy counter fixed with a mutex: exact");
-  cli.option("threads", threads, "threads incrementing the one counter", 1, 256)
-      .option("increments", increments, "increments per thread", 1, 1'000'000'000);
-  cli.parse(argc, argv);
-
-  cp::lessons::MutexCounter counter;
-  const auto elapsed = cp::lessons::hammer(static_cast<unsigned>(threads), increments,
-                                           [&](unsigned) { counter.increment(); });
-  const long long expected = threads * increments, counted = counter.get();
-  std::printf("%lld threads x %lld increments: expected %lld, counted %lld -> %s\n", threads,
-              increments, expected, counted, counted == expected ? "exact" : "WRONG");
-  std::printf("wall time %.1f ms, %.1f ns per increment (all threads together)\n",
-              elapsed.count() / 1e6, static_cast<double>(elapsed.count()) / expected);
-  return counted == expected ? 0 : 1;
+  return cp::lessons::run_exact_counter_demo<cp::lessons::MutexCounter>(
+      "l01_mutex_counter", "the racy counter fixed with a mutex: exact", argc, argv);
 }
 
 // How to run:
