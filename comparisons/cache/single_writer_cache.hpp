@@ -29,7 +29,7 @@
 //
 // Waiting, overload, lifecycle: as single_writer_counter.hpp (callers sleep after a short
 // spin, a full ring makes a caller wait, the destructor drains and joins; after
-// stop_and_take_log() every operation throws std::logic_error: CacheError has no "stopped").
+// stop_and_take_log() every operation throws sw::EngineStopped: CacheError has no "stopped").
 #pragma once
 
 #include <cstddef>
@@ -152,7 +152,7 @@ static_assert(kCacheWaiting == CacheEngine::wait_strategy::waiting,
 static_assert(kCacheWaiting == Waiting::blocks);
 
 inline CacheReply cache_reply_or_throw(std::optional<CacheReply> r) {
-  if (!r) throw std::logic_error("single-writer cache: used after stop");
+  if (!r) throw sw::EngineStopped("single-writer cache");
   return std::move(*r);
 }
 
@@ -207,7 +207,7 @@ class SingleWriterCache {
 
   // stop_and_take_log: test hook. Stops the engine (drains, joins) and returns what the owner
   // applied (no entries unless constructed with record_log) and its final LRU. The design
-  // answers nothing afterwards (operations throw std::logic_error).
+  // answers nothing afterwards (operations throw sw::EngineStopped).
   std::vector<CacheShardLog> stop_and_take_log() {
     engine_.stop();
     return {engine_.state_after_stop().take_log()};

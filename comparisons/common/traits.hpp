@@ -34,6 +34,11 @@ struct DesignTraits {
   bool exposes_commit_order = false;  // order workload: offers a replayable commit log
   unsigned owned_threads = 0;       // threads the design runs itself (an engine's owner...)
   std::string_view eviction = "";   // cache workload: the eviction policy, in words
+  // pipelined: the benchmark drives it without waiting for each reply (fire-and-forget adds,
+  // a window of orders in flight). Its latency columns are then the time to hand an operation
+  // off (plus waiting for room), not the time until its effect or reply: compare its
+  // throughput with the other rows, not its latencies.
+  bool pipelined = false;
 };
 
 constexpr std::string_view to_string(Family f) {

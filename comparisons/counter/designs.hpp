@@ -16,6 +16,8 @@ using CounterDesigns = std::tuple<CounterReference,                  //
                                   StripedMutexCounter,               //
                                   RwLockCounter<SharedMutex>,        //
                                   RwLockCounter<AbslSharedMutex>,    //
-                                  SingleWriterCounter, ShardedSingleWriterCounter>;
+                                  SingleWriterCounter,               //
+                                  ShardedSingleWriterCounter,        //
+                                  PipelinedSingleWriterCounter>;
 
 }  // namespace cp

@@ -18,6 +18,7 @@ using OrderDesigns = std::tuple<OrderReference,                      //
                                 RwLockOrderEngine<SharedMutex>,      //
                                 RwLockOrderEngine<AbslSharedMutex>,  //
                                 SingleWriterOrderEngine,             //
-                                ShardedSingleWriterOrderEngine>;
+                                ShardedSingleWriterOrderEngine,      //
+                                SingleWriterOrderPipelined>;
 
 }  // namespace cp

@@ -11,10 +11,20 @@
 //   insufficient_cash and order_not_active are expected).
 // Per-thread bookkeeping is O(1) per command and bounded memory (the stream keeps at most
 // recent_capacity ids); the design itself keeps a record of every accepted order (contract).
+//
+// Pipelined designs (traits.pipelined, PipelinedOrderDesign): each client keeps up to the
+// design's kPipelineWindow commands in flight. execute() submits the drawn command and, when
+// the window is full, first takes the oldest reply back (that wait is the backpressure, so it
+// is inside the timed call); next() settles that reply against the command it answers. The
+// stream therefore learns of its resting orders a window later; its cancels still target only
+// orders it saw rest. verify() takes the replies still in flight first.
 #pragma once
 
 #include <array>
+#include <concepts>
 #include <cstdint>
+#include <memory>
+#include <type_traits>
 #include <sstream>
 #include <string>
 #include <variant>
@@ -39,6 +49,26 @@ struct OrderParams {
   std::uint32_t prefill_per_side = 64;
 };
 
+// PipelinedOrderDesign: a design the driver feeds with a window of commands in flight.
+template <class D>
+concept PipelinedOrderDesign =
+    OrderDesign<D> && D::traits.pipelined &&
+    requires(D& d, const OrderCommand& c, typename D::ReplyWindow& w) {
+      { d.submit_with_reply(c, w) } -> std::same_as<bool>;
+      { D::kPipelineWindow } -> std::convertible_to<std::size_t>;
+    };
+
+namespace detail {
+// A pipelining client's side: its reply window and the commands in flight, oldest first.
+template <class D>
+struct OrderPipeline {
+  std::unique_ptr<typename D::ReplyWindow> window;
+  std::vector<OrderCommand> sent;  // ring of window size; sent[i & mask] = i-th command sent
+  std::uint64_t sent_count = 0, answered_count = 0;
+};
+struct NoOrderPipeline {};
+}  // namespace detail
+
 template <OrderDesign D>
 class OrderDriver {
  public:
@@ -47,11 +77,16 @@ class OrderDriver {
   static constexpr std::string_view workload_name = "order";
   static constexpr std::size_t kRejectKinds = static_cast<std::size_t>(Reject::stopped) + 1;
 
+  static constexpr bool kPipelined = PipelinedOrderDesign<D>;
+
   struct Thread {
     OrderStream stream;
-    OrderCommand cmd{};
+    OrderCommand cmd{};       // drawn by next(), sent by execute()
+    OrderCommand answered{};  // the command `reply` answers (== cmd unless pipelined)
     OrderReply reply{};
     bool has_reply = false;
+    std::uint64_t refused = 0;  // pipelined: submissions the design refused (stopped)
+    std::conditional_t<kPipelined, detail::OrderPipeline<D>, detail::NoOrderPipeline> pipe{};
     std::uint64_t commands = 0;
     std::uint64_t replies = 0;
     std::uint64_t mismatched = 0;  // a reply of another kind than its command
@@ -72,7 +107,12 @@ class OrderDriver {
   }
 
   Thread make_thread(unsigned index) {
-    return Thread{.stream = OrderStream(config_, stream_params_, symbols_, index, threads_, seed_)};
+    Thread t{.stream = OrderStream(config_, stream_params_, symbols_, index, threads_, seed_)};
+    if constexpr (kPipelined) {
+      t.pipe.window = std::make_unique<typename D::ReplyWindow>(D::kPipelineWindow);
+      t.pipe.sent.resize(D::kPipelineWindow);
+    }
+    return t;
   }
 
   // Untimed: settle the previous reply, then draw the next command.
@@ -82,12 +122,22 @@ class OrderDriver {
     ++t.commands;
   }
 
-  // Timed: exactly one design call.
+  // Timed: exactly one design call (pipelined: a submit, after taking the oldest reply back
+  // if the window is full).
   void execute(Thread& t) {
-    if (const auto* p = std::get_if<PlaceCmd>(&t.cmd)) t.reply = design_.place(*p);
-    else if (const auto* c = std::get_if<CancelCmd>(&t.cmd)) t.reply = design_.cancel(*c);
-    else t.reply = design_.query(std::get<QueryCmd>(t.cmd));
-    t.has_reply = true;
+    if constexpr (kPipelined) {
+      auto& p = t.pipe;
+      const std::uint64_t mask = p.sent.size() - 1;
+      if (!p.window->has_room()) take_oldest(t);
+      if (design_.submit_with_reply(t.cmd, *p.window)) p.sent[p.sent_count++ & mask] = t.cmd;
+      else ++t.refused;
+    } else {
+      if (const auto* p = std::get_if<PlaceCmd>(&t.cmd)) t.reply = design_.place(*p);
+      else if (const auto* c = std::get_if<CancelCmd>(&t.cmd)) t.reply = design_.cancel(*c);
+      else t.reply = design_.query(std::get<QueryCmd>(t.cmd));
+      t.answered = t.cmd;
+      t.has_reply = true;
+    }
   }
 
   Verdict verify(std::vector<Thread>& threads) {
@@ -98,6 +148,14 @@ class OrderDriver {
     Cash notional = prefill_filled_notional_;
     for (auto& t : threads) {
       settle(t);
+      if constexpr (kPipelined) {
+        while (t.pipe.window->in_flight() > 0) {
+          take_oldest(t);
+          settle(t);
+        }
+        if (t.refused != 0)
+          return {false, std::to_string(t.refused) + " submissions refused (engine stopped)"};
+      }
       commands += t.commands;
       replies += t.replies;
       mismatched += t.mismatched;
@@ -146,11 +204,19 @@ class OrderDriver {
   D& design() { return design_; }
 
  private:
+  // take_oldest: pipelined: the reply to the oldest command in flight (waits for it).
+  void take_oldest(Thread& t) {
+    auto& p = t.pipe;
+    t.reply = p.window->take();
+    t.answered = p.sent[p.answered_count++ & (p.sent.size() - 1)];
+    t.has_reply = true;
+  }
+
   void settle(Thread& t) {
     if (!t.has_reply) return;
     t.has_reply = false;
     ++t.replies;
-    if (t.reply.index() != t.cmd.index()) {
+    if (t.reply.index() != t.answered.index()) {
       ++t.mismatched;
       return;
     }
@@ -166,7 +232,7 @@ class OrderDriver {
     }
     const auto r = static_cast<std::size_t>(reject);
     if (r < kRejectKinds) ++t.rejects[r];
-    t.stream.observe(t.cmd, t.reply);
+    t.stream.observe(t.answered, t.reply);
   }
 
   // Passive orders only (bids below the mid, asks above), from accounts spread over all;

@@ -6,8 +6,9 @@
 //                             owner's reply. The owner numbers every contract command (its
 //                             commit sequence) and can log them (record_commits / commits).
 //   OrderMessage            - what travels through the ring: a contract command, or a control
-//                             request (state, record on/off, commits), and optionally the
-//                             address of a caller's reply slot (pipelined mode).
+//                             request (state, record on/off, commits).
+//   SingleWriterOrderPipelined "single-writer-pipelined" - the same engine, driven by the
+//                             comparison with a window of commands in flight per client.
 //   OrderOwner              - the owner's state: OrderCore + commit log + optional journal.
 //                             Only the owner thread touches it (and others after stop()).
 //   OrderCodec              - OrderCommand <-> journal bytes; OrderOwner <-> snapshot bytes.
@@ -76,8 +77,6 @@ struct OrderControl {
 struct OrderMessage {
   OrderCommand command{};  // used when control.kind == none
   OrderControl control{};
-  // Pipelined mode (submit_with_reply): the owner fulfils this slot itself. Null for call().
-  sw::ReplySlot<OrderReply>* pipelined_reply = nullptr;
 };
 
 // ---- the codec: journal records and snapshots ------------------------------------------------
@@ -177,9 +176,17 @@ class OrderOwner {
       control(m.control);
       return OrderReply{};  // the answer went through the control's pointer
     }
-    OrderReply reply = commit(m.command);
-    if (m.pipelined_reply != nullptr) std::exchange(m.pipelined_reply, nullptr)->fulfil(reply);
-    return reply;
+    return commit(m.command);
+  }
+
+  // end_batch: used by the owner thread after each batch (sw::Engine's hook). Group commit:
+  // with fsync per_batch, the batch's journal records are written and fdatasync'ed here, and
+  // holds_replies_until_end_batch() makes the engine send the batch's replies only after.
+  void end_batch() {
+    if (durable_) durable_->end_batch();
+  }
+  bool holds_replies_until_end_batch() const {
+    return durable_ && durable_->journal().policy() == sw::FsyncPolicy::per_batch;
   }
 
   // replay: a command from a journal or a snapshot (recovery): applied, not journaled.
@@ -299,10 +306,10 @@ static_assert(sw::StateCodec<OrderCodec, OrderOwner>);
 
 // DurableOrderOptions: journal every place/cancel (write-ahead, before it is applied) and
 // snapshot every `snapshot_every` of them into `dir`. fsync: none (a process crash loses
-// nothing: each record is one write(2) before the reply) or per_command (fdatasync before
-// each reply). per_batch is refused: group commit needs the owner to sync once after a batch
-// and before the batch's replies, and sw::Engine fulfils each reply as it applies the
-// command (it has no end-of-batch hook), so a reply could precede the sync.
+// nothing: each record is one write(2) before the reply; a machine crash may), per_batch
+// (group commit: the owner fdatasyncs once after each batch and only then sends that batch's
+// replies, so a reply still means "on disk", at one sync per batch instead of per command),
+// or per_command (fdatasync before each reply).
 struct DurableOrderOptions {
   std::filesystem::path dir;
   sw::FsyncPolicy fsync = sw::FsyncPolicy::none;
@@ -337,8 +344,7 @@ class SingleWriterOrderEngine {
 
   // Durable: recovers `options.dir` (newest valid snapshot + the journal after it; a fresh
   // directory is a fresh start), then journals every place/cancel from there on. Throws
-  // std::invalid_argument for fsync per_batch, sw::RecoveryError or std::system_error when the
-  // directory cannot be recovered or written.
+  // sw::RecoveryError or std::system_error when the directory cannot be recovered or written.
   SingleWriterOrderEngine(OrderConfig config, const DurableOrderOptions& options)
       : engine_(kQueueCapacity, recover_owner(config, options, recovery_)) {}
 
@@ -373,13 +379,15 @@ class SingleWriterOrderEngine {
     return engine_.state_after_stop().log();
   }
 
-  // submit_with_reply: pipelined mode. Puts `cmd` into the ring (waiting for room if full)
-  // and returns at once; the owner fulfils `reply` (call reply.wait()). The slot must outlive
-  // the reply and carry one request at a time. Returns false (and no reply will come) once
-  // the engine is stopped. Any thread.
-  bool submit_with_reply(const OrderCommand& cmd, sw::ReplySlot<OrderReply>& reply) {
-    return engine_.submit(OrderMessage{.command = cmd, .pipelined_reply = &reply},
-                          sw::OverloadPolicy::block) == sw::SubmitStatus::accepted;
+  // ReplyWindow: a pipelining producer's replies (patterns/single_writer/reply_window.hpp).
+  using ReplyWindow = engine_type::reply_window;
+
+  // submit_with_reply: pipelined mode. Puts `cmd` into the ring (waiting for room if full) and
+  // returns at once; its reply arrives in `window` (window.take(), in the order submitted).
+  // The window must have room (window.has_room(); else std::logic_error) and belong to the
+  // calling thread. Returns false (and no reply will come) once the engine is stopped.
+  bool submit_with_reply(const OrderCommand& cmd, ReplyWindow& window) {
+    return engine_.submit_to(OrderMessage{.command = cmd}, window) == sw::SubmitStatus::accepted;
   }
 
   // stop: closes the ring, drains what was accepted, joins the owner. Idempotent.
@@ -403,9 +411,6 @@ class SingleWriterOrderEngine {
 
   static OrderOwner recover_owner(const OrderConfig& config, const DurableOrderOptions& options,
                                   sw::RecoveryReport& report) {
-    if (options.fsync == sw::FsyncPolicy::per_batch)
-      throw std::invalid_argument(
-          "SingleWriterOrderEngine: fsync per_batch needs an end-of-batch hook in sw::Engine");
     const OrderCodec codec(check(config));
     auto rec = sw::recover<OrderOwner, OrderCommand>(
         options.dir, codec, OrderOwner(config, true),
@@ -421,6 +426,23 @@ class SingleWriterOrderEngine {
 
   sw::RecoveryReport recovery_;  // before engine_: recover_owner fills it
   engine_type engine_;           // last: its owner thread starts once the rest exists
+};
+
+// SingleWriterOrderPipelined "single-writer-pipelined": the same engine, registered a second
+// time so that the comparison drives it pipelined: each client keeps up to kPipelineWindow
+// commands in flight (submit_with_reply) and takes their replies back in order (OrderDriver
+// checks traits.pipelined). As a contract design (place/cancel/query) it is exactly
+// SingleWriterOrderEngine, and the conformance suite tests it as such.
+class SingleWriterOrderPipelined : public SingleWriterOrderEngine {
+ public:
+  static constexpr std::size_t kPipelineWindow = 128;  // per client; a power of two
+  static constexpr DesignTraits traits = [] {
+    DesignTraits t = SingleWriterOrderEngine::traits;
+    t.name = "single-writer-pipelined";
+    t.pipelined = true;
+    return t;
+  }();
+  using SingleWriterOrderEngine::SingleWriterOrderEngine;
 };
 
 }  // namespace cp

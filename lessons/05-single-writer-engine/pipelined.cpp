@@ -6,8 +6,9 @@
 //   call       - SingleWriterOrderEngine, one synchronous call per command: the producer
 //                waits for each reply before sending the next (one round trip per command);
 //   pipelined  - the same engine, submit_with_reply with up to --window commands in flight:
-//                the producer waits for command i's reply only when it needs slot i % window
-//                again, so the owner takes commands in batches while the producer keeps going.
+//                the producer takes the oldest reply back only when its window is full, so the
+//                owner takes commands in batches while the producer keeps going, and publishes
+//                the batch's replies with one store.
 // Every reply and the final state hash must equal the reference's in all three (the order is
 // the producer's order in each); exit code 1 if not.
 #include <chrono>
@@ -50,18 +51,21 @@ Run run_calls(const l05::OrderScript& s) {
 }
 
 // [quote: pipelined]
-Run run_pipelined(const l05::OrderScript& s, std::size_t window) {
+Run run_pipelined(const l05::OrderScript& s, std::size_t window_size) {
   Run r;
   cp::SingleWriterOrderEngine engine(s.config);
-  // One reusable reply slot per command in flight; command i uses slot i % window.
-  auto slots = std::make_unique<cp::sw::ReplySlot<cp::OrderReply>[]>(window);
+  // The producer's reply window: up to window_size commands in flight; the owner writes each
+  // reply into it and publishes them once per batch; take() returns them in submission order.
+  cp::SingleWriterOrderEngine::ReplyWindow window(window_size);
   const std::size_t n = s.commands.size();
+  std::size_t checked = 0;  // replies taken so far = index of the next reply due
   const auto start = std::chrono::steady_clock::now();
-  for (std::size_t i = 0; i < n + window; ++i) {  // i - window: the reply to check now
-    auto& slot = slots[i % window];
-    if (i >= window && slot.wait() != s.replies[i - window]) r.replies_match = false;
-    if (i < n && !engine.submit_with_reply(s.commands[i], slot)) r.replies_match = false;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!window.has_room() && window.take() != s.replies[checked++]) r.replies_match = false;
+    if (!engine.submit_with_reply(s.commands[i], window)) r.replies_match = false;
   }
+  while (window.in_flight() > 0)
+    if (window.take() != s.replies[checked++]) r.replies_match = false;
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   r.hash = cp::state_hash(engine.state());
   return r;
@@ -71,14 +75,18 @@ Run run_pipelined(const l05::OrderScript& s, std::size_t window) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  long long seed = 42, commands = 200'000, window = 64;
+  long long seed = 42, commands = 200'000, window = 256;
   cp::lessons::Cli cli("l05_pipelined",
                        "one producer feeding the order engine: reference vs synchronous calls "
                        "vs pipelined submits, commands/s");
   cli.option("seed", seed, "seed of the order stream", 0, 1LL << 62)
       .option("commands", commands, "commands in the stream", 1, 50'000'000)
-      .option("window", window, "pipelined: commands in flight at most", 1, 1'000'000);
+      .option("window", window, "pipelined: commands in flight at most (a power of two)", 1, 1 << 20);
   cli.parse(argc, argv);
+  if ((window & (window - 1)) != 0) {
+    std::fprintf(stderr, "l05_pipelined: --window must be a power of two (got %lld)\n", window);
+    return 2;
+  }
   const l05::OrderScript s =
       l05::make_order_script(static_cast<std::uint64_t>(seed), static_cast<std::size_t>(commands));
   std::printf("order stream: seed %lld, %lld commands, one producer\n\n", seed, commands);

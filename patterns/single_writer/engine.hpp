@@ -7,9 +7,22 @@
 //             0, 1, 2, ... in the one order that counts.
 //   Handles - the State contract, see the concept below.
 //
-// How a reply travels: the ring carries an Envelope { Command command; ReplySlot<Reply>* reply; }.
-// submit() sends reply == nullptr; call() sends the address of a ReplySlot on its stack and
-// waits on it. The Command type stays the user's plain payload.
+// How a reply travels: the ring carries an Envelope { Command; ReplySlot* reply; ReplyWindow*
+// window; }. submit() sends neither (fire-and-forget); call() sends the address of a ReplySlot
+// on its stack and waits on it; submit_to() sends the producer's ReplyWindow (pipelining: many
+// requests in flight, replies taken back in order, published once per batch). The Command type
+// stays the user's plain payload.
+//
+// End of batch (optional hooks of State, detected at compile time):
+//   void end_batch()                          - called by the owner after each batch it applied
+//                                               (group commit: fsync the batch's journal records);
+//   bool holds_replies_until_end_batch() const - when true, the owner sends no reply of a batch
+//                                               before end_batch() returned (a reply then means
+//                                               "durable", not just "applied"). Replies wait in
+//                                               a buffer sized max_batch at construction: no
+//                                               allocation per command.
+// Pipelined replies (submit_to) are published at the end of the batch, after the hook (and,
+// unless replies are held, also mid-batch once a quarter of a window waits: see ReplyWindow).
 //
 // Shutdown: stop() closes the ring (later submits return stopped, calls return nullopt),
 // lets the owner drain every command accepted before, joins the owner. The destructor calls
@@ -33,9 +46,11 @@
 #include <thread>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "patterns/single_writer/overload.hpp"
 #include "patterns/single_writer/reply_slot.hpp"
+#include "patterns/single_writer/reply_window.hpp"
 #include "patterns/single_writer/ring.hpp"
 #include "patterns/single_writer/wait_strategy.hpp"
 
@@ -45,6 +60,14 @@ template <class State, class Command>
 concept Handles = requires(State& s, Command& c, std::uint64_t seq) {
   { s.apply(c, seq) };
   requires !std::is_void_v<decltype(s.apply(c, seq))>;
+};
+
+template <class State>
+concept HasEndBatch = requires(State& s) { s.end_batch(); };
+
+template <class State>
+concept HoldsReplies = requires(const State& s) {
+  { s.holds_replies_until_end_batch() } -> std::convertible_to<bool>;
 };
 
 template <class State, class Command,
@@ -57,9 +80,11 @@ class Engine {
   using command_type = Command;
   using reply_type = std::decay_t<decltype(std::declval<State&>().apply(
       std::declval<Command&>(), std::uint64_t{}))>;
+  using reply_window = ReplyWindow<reply_type, Wait>;
   struct Envelope {
     Command command{};
-    ReplySlot<reply_type>* reply = nullptr;  // null: fire-and-forget
+    ReplySlot<reply_type>* reply = nullptr;  // call(): the caller waits on it
+    reply_window* window = nullptr;          // submit_to(): the producer's window
   };
   using ring_type = RingT<Envelope, Wait>;
   using wait_strategy = Wait;
@@ -73,7 +98,11 @@ class Engine {
       : max_batch_(max_batch == 0 ? 1 : max_batch),
         state_(std::move(initial)),
         ring_(capacity),
-        owner_([this] { run(); }) {}
+        owner_([this] {
+          held_.reserve(max_batch_);     // the owner's own buffers, sized once
+          windows_.reserve(max_batch_);
+          run();
+        }) {}
 
   ~Engine() { stop(); }
   Engine(const Engine&) = delete;
@@ -109,6 +138,22 @@ class Engine {
     return slot.wait();  // the owner fulfils it before stop() can finish
   }
 
+  // submit_to: pipelined request. Sends the command (waiting for room in the ring if full) and
+  // returns at once; the reply arrives in `window` (window.take(), in the order sent). Returns
+  // accepted, or stopped (then no reply will come). Throws std::logic_error if the window is
+  // full (take() a reply first). The window must belong to the calling thread and outlive its
+  // requests' replies.
+  SubmitStatus submit_to(Command command, reply_window& window) {
+    window.reserve();
+    if (!ring_.push(Envelope{std::move(command), nullptr, &window})) {
+      window.unreserve();
+      counters_.record(SubmitStatus::stopped);
+      return SubmitStatus::stopped;
+    }
+    counters_.record(SubmitStatus::accepted);
+    return SubmitStatus::accepted;
+  }
+
   // stop: closes the input, drains every accepted command, joins the owner. Idempotent; any
   // thread (not the owner).
   void stop() {
@@ -137,20 +182,44 @@ class Engine {
  private:
   // The owner loop: the only code that touches state_.
   void run() {
-    auto apply_one = [this](Envelope& env, std::uint64_t seq) {
-      if (env.reply != nullptr) {
-        ReplySlot<reply_type>* reply = env.reply;
-        env.reply = nullptr;
-        reply->fulfil(state_.apply(env.command, seq));
-      } else {
-        (void)state_.apply(env.command, seq);
-      }
-    };
     while (ring_.wait_for_data()) {
-      ring_.consume_batch(apply_one, max_batch_);
+      const bool hold = holds_replies();
+      ring_.consume_batch([&](Envelope& env, std::uint64_t seq) { apply_one(env, seq, hold); },
+                          max_batch_);
+      if constexpr (HasEndBatch<State>) state_.end_batch();
+      for (auto& [slot, reply] : held_) slot->fulfil(std::move(reply));
+      held_.clear();
+      for (reply_window* w : windows_) w->publish();
+      windows_.clear();
       // release: pairs with processed()'s acquire load.
       processed_.store(ring_.next_sequence(), std::memory_order_release);
     }
+  }
+
+  void apply_one(Envelope& env, std::uint64_t seq, bool hold) {
+    if (env.reply != nullptr) {
+      ReplySlot<reply_type>* slot = std::exchange(env.reply, nullptr);
+      if (hold) {
+        held_.emplace_back(slot, state_.apply(env.command, seq));
+      } else {
+        slot->fulfil(state_.apply(env.command, seq));
+      }
+    } else if (env.window != nullptr) {
+      reply_window* w = std::exchange(env.window, nullptr);
+      const bool first_unpublished = w->put(state_.apply(env.command, seq));
+      if (!hold && w->publish_due()) {
+        w->publish();  // the producer may be waiting for these: don't make it wait a whole batch
+      } else if (first_unpublished) {
+        windows_.push_back(w);  // at most once per put: fits the max_batch reserved
+      }
+    } else {
+      (void)state_.apply(env.command, seq);
+    }
+  }
+
+  bool holds_replies() const {
+    if constexpr (HoldsReplies<State>) return state_.holds_replies_until_end_batch();
+    return false;
   }
 
   const std::size_t max_batch_;
@@ -159,6 +228,9 @@ class Engine {
   OverloadCounters counters_;
   alignas(kCacheLine) std::atomic<std::uint64_t> processed_{0};
   mutable std::mutex stop_mu_;
+  // Owner thread only: replies held until end_batch(), windows to publish after the batch.
+  std::vector<std::pair<ReplySlot<reply_type>*, reply_type>> held_;
+  std::vector<reply_window*> windows_;
   std::thread owner_;  // last: starts after everything it uses is constructed
 };
 

@@ -9,6 +9,9 @@
 //                              from reject only in what it tells the caller and in which
 //                              counter it lands: "you may retry" vs "this was thrown away".
 //   SubmitStatus     - accepted, rejected_full, dropped, stopped (the engine was stopped).
+//   EngineStopped    - the exception a design throws when an operation whose contract has no
+//                      "stopped" answer (a counter's get, a cache's size) reaches a stopped
+//                      engine: a typed error the caller can catch, distinct from misuse.
 //   OverloadCounters - relaxed atomic counters; once all submitters have finished,
 //                      offered == accepted + rejected + dropped + stopped (balanced()).
 //   to_string(...)   - names for output.
@@ -16,6 +19,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <stdexcept>
+#include <string>
 #include <string_view>
 
 #include "comparisons/common/traits.hpp"
@@ -24,6 +29,11 @@ namespace cp::sw {
 
 enum class OverloadPolicy { block, reject, drop };
 enum class SubmitStatus { accepted, rejected_full, dropped, stopped };
+
+// EngineStopped: "the engine was stopped before this command got in; nothing was applied."
+struct EngineStopped : std::runtime_error {
+  explicit EngineStopped(const std::string& what) : std::runtime_error(what + ": engine stopped") {}
+};
 
 constexpr cp::Overload to_overload(OverloadPolicy p) {
   switch (p) {

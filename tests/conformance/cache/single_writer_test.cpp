@@ -316,10 +316,10 @@ CP_DESIGN_TEST(sw_cache_lifecycle,
     held += log.final_most_recent_first.size();
   }
   REQUIRE(held == 1);
-  REQUIRE_THROWS_AS(d.get(3), std::logic_error);
-  REQUIRE_THROWS_AS(d.put(3, make_cache_value(3, 2)), std::logic_error);
-  REQUIRE_THROWS_AS(d.erase(3), std::logic_error);
-  REQUIRE_THROWS_AS(d.size(), std::logic_error);
+  REQUIRE_THROWS_AS(d.get(3), sw::EngineStopped);
+  REQUIRE_THROWS_AS(d.put(3, make_cache_value(3, 2)), sw::EngineStopped);
+  REQUIRE_THROWS_AS(d.erase(3), sw::EngineStopped);
+  REQUIRE_THROWS_AS(d.size(), sw::EngineStopped);
   REQUIRE(d.put(99, make_cache_value(99, 1)) == CacheError::key_out_of_range);  // still answered
 }
 

@@ -41,7 +41,8 @@ using namespace cp::test;
 
 namespace {
 
-using SingleWriterCounters = std::tuple<SingleWriterCounter, ShardedSingleWriterCounter>;
+using SingleWriterCounters =
+    std::tuple<SingleWriterCounter, ShardedSingleWriterCounter, PipelinedSingleWriterCounter>;
 
 constexpr std::uint32_t kKeys = 16;
 
@@ -236,9 +237,9 @@ CP_DESIGN_TEST(sw_counter_lifecycle,
     for (const auto& kv : log.final_values) sum += kv.second;
   }
   REQUIRE(sum == 5);
-  REQUIRE_THROWS_AS(d.add(1, 1), std::logic_error);
-  REQUIRE_THROWS_AS(d.get(1), std::logic_error);
-  REQUIRE_THROWS_AS(d.total(), std::logic_error);
+  REQUIRE_THROWS_AS(d.add(1, 1), sw::EngineStopped);
+  REQUIRE_THROWS_AS(d.get(1), sw::EngineStopped);
+  REQUIRE_THROWS_AS(d.total(), sw::EngineStopped);
   REQUIRE(d.add(99, 1) == CounterError::unknown_key);  // bad input: still answered at once
 }
 

@@ -27,7 +27,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -128,7 +130,7 @@ RunResult run_feed(const Sequence& seq, Feed feed, unsigned threads) {
     std::atomic<std::uint64_t> next{0};
     std::atomic<std::uint64_t> turn{0};
     run_threads(threads, [&](unsigned) {
-      sw::ReplySlot<OrderReply> slot;
+      SingleWriterOrderEngine::ReplyWindow window(1);
       for (;;) {
         // relaxed: the ticket only picks an index; the turn below orders the submissions.
         const std::uint64_t i = next.fetch_add(1, std::memory_order_relaxed);
@@ -138,22 +140,26 @@ RunResult run_feed(const Sequence& seq, Feed feed, unsigned threads) {
         for (std::uint64_t t = turn.load(std::memory_order_acquire); t != i;
              t = turn.load(std::memory_order_acquire))
           turn.wait(t, std::memory_order_acquire);
-        const bool accepted = engine.submit_with_reply(seq.commands[i], slot);
+        const bool accepted = engine.submit_with_reply(seq.commands[i], window);
         // release: pairs with the acquire loads above: our push happened before.
         turn.store(i + 1, std::memory_order_release);
         turn.notify_all();
-        out.replies[i] = accepted ? slot.wait() : OrderReply{PlaceReply{Reject::stopped}};
+        out.replies[i] = accepted ? window.take() : OrderReply{PlaceReply{Reject::stopped}};
       }
     });
   } else {
-    constexpr std::size_t kWindow = 64;
-    auto slots = std::make_unique<sw::ReplySlot<OrderReply>[]>(kWindow);
+    // One producer, up to 64 commands in flight; replies come back in submission order.
+    SingleWriterOrderEngine::ReplyWindow window(64);
+    std::deque<std::size_t> in_flight;  // indices of the commands whose replies are due
     for (std::size_t i = 0; i < n; ++i) {
-      if (i >= kWindow) out.replies[i - kWindow] = slots[i % kWindow].wait();
-      if (!engine.submit_with_reply(seq.commands[i], slots[i % kWindow]))
-        out.replies[i] = PlaceReply{Reject::stopped};
+      if (!window.has_room()) {
+        out.replies[in_flight.front()] = window.take();
+        in_flight.pop_front();
+      }
+      if (engine.submit_with_reply(seq.commands[i], window)) in_flight.push_back(i);
+      else out.replies[i] = PlaceReply{Reject::stopped};
     }
-    for (std::size_t i = n > kWindow ? n - kWindow : 0; i < n; ++i) out.replies[i] = slots[i % kWindow].wait();
+    for (; !in_flight.empty(); in_flight.pop_front()) out.replies[in_flight.front()] = window.take();
   }
   out.log = engine.commits();
   out.hash = state_hash(engine.state());
@@ -292,6 +298,18 @@ unsigned threads_of_this_process() {
   return n;
 }
 
+// threads_settling_to: the thread count, re-read for up to 2 s until it equals `expected`. A
+// joined thread can still be listed for a moment: join returns when the thread's exit clears
+// its id word, and the kernel removes its /proc entry a little later.
+unsigned threads_settling_to(unsigned expected) {
+  unsigned n = threads_of_this_process();
+  for (int i = 0; i < 200 && n != expected; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    n = threads_of_this_process();
+  }
+  return n;
+}
+
 // TempDir: a fresh directory, removed afterwards.
 class TempDir {
  public:
@@ -421,25 +439,27 @@ TEST_CASE("single-writer order: stop drains, joins, then answers Reject::stopped
   const OrderConfig config{.symbols = 2, .accounts = 4, .initial_cash = 1'000};
   const unsigned before = threads_of_this_process();
   auto engine = std::make_unique<SingleWriterOrderEngine>(config);
-  CHECK(threads_of_this_process() == before + SingleWriterOrderEngine::traits.owned_threads);
+  CHECK(threads_settling_to(before + SingleWriterOrderEngine::traits.owned_threads) ==
+        before + SingleWriterOrderEngine::traits.owned_threads);
   engine->record_commits(true);
   REQUIRE(engine->place({1, 0, 0, Side::buy, 10, 5}) == PlaceReply{Reject::none, 0, 0, true});
   REQUIRE(engine->place({2, 1, 0, Side::sell, 10, 2}) == PlaceReply{Reject::none, 2, 20, false});
   const OrderState running = engine->state();
   engine->stop();
-  CHECK(threads_of_this_process() == before);
+  CHECK(threads_settling_to(before) == before);
   CHECK(engine->processed() >= 4);  // record_commits, two places, state()
   CHECK(engine->place({3, 0, 0, Side::buy, 10, 1}).reject == Reject::stopped);
   CHECK(engine->cancel({1, 0}) == CancelReply{Reject::stopped});
   CHECK(engine->query({0}) == QueryReply{Reject::stopped});
-  sw::ReplySlot<OrderReply> slot;
-  CHECK_FALSE(engine->submit_with_reply(QueryCmd{0}, slot));
+  SingleWriterOrderEngine::ReplyWindow window(4);
+  CHECK_FALSE(engine->submit_with_reply(QueryCmd{0}, window));
+  CHECK(window.in_flight() == 0);  // the refused request holds no reply cell
   engine->record_commits(false);  // no effect, no hang
   CHECK(engine->state() == running);
   CHECK(engine->commits().size() == 2);
   engine->stop();  // idempotent
   engine.reset();  // the destructor after stop()
-  CHECK(threads_of_this_process() == before);
+  CHECK(threads_settling_to(before) == before);
 }
 
 TEST_CASE("single-writer order: stop while clients run: no hang, then stopped, state intact",
@@ -454,12 +474,13 @@ TEST_CASE("single-writer-sharded order: stop, then stopped replies, one thread p
   const OrderConfig config{.symbols = 3, .accounts = 4, .initial_cash = 1'000};
   const unsigned before = threads_of_this_process();
   auto engine = std::make_unique<ShardedSingleWriterOrderEngine>(config);
-  CHECK(threads_of_this_process() == before + ShardedSingleWriterOrderEngine::traits.owned_threads);
+  CHECK(threads_settling_to(before + ShardedSingleWriterOrderEngine::traits.owned_threads) ==
+        before + ShardedSingleWriterOrderEngine::traits.owned_threads);
   REQUIRE(engine->place({1, 0, 2, Side::buy, 10, 5}) == PlaceReply{Reject::none, 0, 0, true});
   REQUIRE(engine->place({2, 1, 2, Side::sell, 10, 2}) == PlaceReply{Reject::none, 2, 20, false});
   const OrderState running = engine->state();
   engine->stop();
-  CHECK(threads_of_this_process() == before);
+  CHECK(threads_settling_to(before) == before);
   CHECK(engine->place({3, 0, 0, Side::buy, 10, 1}).reject == Reject::stopped);
   CHECK(engine->cancel({1, 0}) == CancelReply{Reject::stopped});
   CHECK(engine->query({0}) == QueryReply{Reject::stopped});
@@ -531,13 +552,54 @@ TEST_CASE("single-writer order: the codec round-trips commands and refuses garba
   CHECK_FALSE(OrderCodec(other).snapshot_decode(snap).has_value());
 }
 
-TEST_CASE("single-writer order: fsync per_batch is refused (replies would precede the sync)",
+// Group commit: with fsync per_batch the owner writes and fdatasyncs a batch's journal records
+// at the end of the batch and only then replies. So when the producer holds the reply to
+// command i, the journal file already holds the records of every place/cancel up to i. (If
+// the engine replied as it applied, a reply would come while its record still sat in the
+// writer's buffer, and the file would be shorter than this test requires.)
+TEST_CASE("single-writer order: fsync per_batch replies only after the batch is on disk",
           "[unit]") {
+  const auto s = seed();
+  const Sequence seq = make_sequence(s, 600);
   TempDir dir;
-  REQUIRE_THROWS_AS(SingleWriterOrderEngine(equivalence_config(),
-                                            DurableOrderOptions{.dir = dir.path(),
-                                                                .fsync = sw::FsyncPolicy::per_batch}),
-                    std::invalid_argument);
+  const auto journal = sw::journal_path(dir.path());
+  std::vector<std::uint64_t> bytes_through(seq.commands.size());  // journal size needed after i
+  std::uint64_t bytes = sw::kJournalHeaderSize;
+  for (std::size_t i = 0; i < seq.commands.size(); ++i) {
+    if (!std::holds_alternative<QueryCmd>(seq.commands[i])) {
+      sw::Buffer record;
+      OrderCodec::encode(seq.commands[i], record);
+      bytes += sw::kRecordOverhead + record.size();
+    }
+    bytes_through[i] = bytes;
+  }
+  std::vector<std::uint64_t> seen(seq.commands.size());
+  std::vector<OrderReply> replies(seq.commands.size());
+  {
+    SingleWriterOrderEngine engine(seq.config, DurableOrderOptions{.dir = dir.path(),
+                                                                   .fsync = sw::FsyncPolicy::per_batch,
+                                                                   .snapshot_every = 0});
+    SingleWriterOrderEngine::ReplyWindow window(32);
+    std::size_t taken = 0;
+    auto take_one = [&] {
+      replies[taken] = window.take();
+      seen[taken] = std::filesystem::file_size(journal);
+      ++taken;
+    };
+    for (std::size_t i = 0; i < seq.commands.size(); ++i) {
+      if (!window.has_room()) take_one();
+      REQUIRE(engine.submit_with_reply(seq.commands[i], window));
+    }
+    while (window.in_flight() > 0) take_one();
+  }
+  std::size_t short_at = seq.commands.size();
+  for (std::size_t i = 0; i < seq.commands.size() && short_at == seq.commands.size(); ++i)
+    if (seen[i] < bytes_through[i]) short_at = i;
+  INFO("seed " << s << ": first reply that came before its record was on disk: command "
+                << short_at);
+  CHECK(short_at == seq.commands.size());
+  CHECK(replies == seq.replies);
+  CHECK(std::filesystem::file_size(journal) == bytes);
 }
 
 TEST_CASE("single-writer order: stopped at a random point, recovered from snapshot + journal, "

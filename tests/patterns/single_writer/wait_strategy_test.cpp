@@ -61,9 +61,11 @@ void check_ring_waiting_claim() {
 }  // namespace
 
 TEMPLATE_TEST_CASE("wait strategies: a waiting consumer uses the CPU its trait claims", "[trait]",
-                   BusySpinWaitStrategy, YieldingWaitStrategy, BlockingWaitStrategy) {
-  STATIC_REQUIRE(TestType::waiting == (std::is_same_v<TestType, BlockingWaitStrategy>
-                                           ? Waiting::blocks : Waiting::spins));
+                   BusySpinWaitStrategy, YieldingWaitStrategy, BlockingWaitStrategy,
+                   PhasedBackoffWaitStrategy) {
+  constexpr bool kSleeps = std::is_same_v<TestType, BlockingWaitStrategy> ||
+                           std::is_same_v<TestType, PhasedBackoffWaitStrategy>;
+  STATIC_REQUIRE(TestType::waiting == (kSleeps ? Waiting::blocks : Waiting::spins));
   SECTION("single-producer ring") { check_ring_waiting_claim<SingleProducerRing<int, TestType>>(); }
   SECTION("multi-producer ring") { check_ring_waiting_claim<MultiProducerRing<int, TestType>>(); }
 }
