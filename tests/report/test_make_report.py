@@ -237,7 +237,7 @@ class ReportOnFixture(unittest.TestCase):
 
 
 class RulesDecideFromNumbers(unittest.TestCase):
-    """The same rules through the library, on edited fixtures: change the numbers, the pick moves."""
+    """The rules through the library, on edited fixtures: change the numbers, the pick moves."""
 
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="cp-report-rules-")

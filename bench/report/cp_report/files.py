@@ -3,7 +3,7 @@ not are removed, without touching anything else in the directory.
 
     MANIFEST_NAME    - the file, in each output directory, that lists what the report wrote there
     write_text       - write a text file atomically (temporary file + rename)
-    replace_outputs  - remove the previous run's files that this run did not write; record the new list
+    replace_outputs  - remove the previous run's files that this run did not write; list the new
 
 A manifest (rather than "delete every *.svg") keeps a file a person put there by hand, and
 still removes a figure of a table that a later run no longer has.

@@ -203,7 +203,8 @@ def render_page(results, names, figure_dir, command, source):
         out += [f"| {_cell(k)} | `{_cell(v)}` |" for k, v in results.knobs.items()]
 
     for table in results.tables:
-        out += ["", f"## {table.name}", "", f"Workload `{table.workload}`: `{without_threads_token(table.params)}`", ""]
+        params = without_threads_token(table.params)
+        out += ["", f"## {table.name}", "", f"Workload `{table.workload}`: `{params}`", ""]
         out += _rows_table(results, table)
         out.append("")
         for kind, base in names[table.name].items():

@@ -1,4 +1,4 @@
-"""units: numbers as the terminal table prints them (bench/harness/report.hpp's format_ns/format_rate).
+"""units: numbers as the terminal table prints them (bench/harness/report.hpp's formatters).
 
     three_digits - 9.99 / 10.0 / 999: three significant digits
     format_ns    - 850 ns / 1.25 us / 3.40 ms / 1.20 s
