@@ -1,0 +1,285 @@
+"""decide: "which design for which situation", derived from the rows by rules written down here.
+
+    RULES_TEXT     - the rules in prose, printed on the results page above the tables
+    Candidate      - one design's number in one situation
+    Pick           - one situation of one table: the winner(s), the runner-up, notes
+    Knee           - one design's open-loop sweep: where its p99 leaves 10x its p50
+    kept_rate      - whether an open-loop row achieved >= 90% of its offered rate
+    knees          - the Knee of every design at one thread count of one table
+    decide_table   - every Pick of one table, in the order the page shows them
+
+The rules (the page repeats them; bench/report/README.md explains why):
+
+  * Contenders are the rows that passed their correctness check. The sequential reference
+    is the baseline, never a contender. A design with a failed row in the compared set is left
+    out and named as excluded.
+  * Pipelined rows (fire-and-forget: their latency is hand-off time, not reply time) never win
+    a synchronous situation. Where a pipelined row has more throughput than the synchronous
+    winner, the cell says so, marked "pipelined".
+  * Throughput is closed-loop ops/s; latency picks are closed-loop percentiles at a thread
+    count; the load pick comes from the open-loop sweep.
+  * Ties: every design within 5% of the best value is named with it.
+  * "At cores" is the highest measured thread count <= the machine's cores; "oversubscribed"
+    is the highest measured thread count, when it is above the cores.
+  * A design's open-loop knee: sweeping the offered rate upward, the first rate at which its
+    p99 exceeds 10x its p50 (its p50 at that rate, or at the lightest rate measured, whichever
+    is lower: at saturation open-loop latencies all grow together, and the ratio within one
+    row alone would hide the collapse). The load it keeps is the highest offered rate below
+    the knee at which it also achieved >= 90% of the offered rate.
+"""
+
+from dataclasses import dataclass, field
+
+from .units import format_ns, format_percent, format_rate
+
+TIE_FRACTION = 0.05          # values within 5% of the best are named together
+TAIL_FACTOR = 10.0           # the knee: p99 > 10x p50
+KEPT_ACHIEVED_FRACTION = 0.90  # a rate is kept only if >= 90% of it was achieved
+
+RULES_TEXT = [
+    "Only rows that passed their correctness check compete. The sequential reference is the "
+    "baseline (\"vs ref\"), never a contender. A design whose row in the compared set failed "
+    "its check is left out and named as excluded.",
+    "Pipelined rows (fire-and-forget hand-off; their latency is not a reply latency) never win "
+    "a synchronous situation. When a pipelined row beats the synchronous winner's throughput, "
+    "the cell adds it, marked *pipelined*.",
+    "Throughput situations compare closed-loop ops/s at one thread count; latency situations "
+    "compare closed-loop percentiles at one thread count (closed loops understate tails, so "
+    "the load situation uses the open-loop sweep).",
+    f"Ties: every design within {TIE_FRACTION:.0%} of the best value is named with it.",
+    "*At cores* is the highest measured client thread count <= the machine's cores; "
+    "*oversubscribed* is the highest measured thread count when it exceeds the cores.",
+    f"*Knee*: sweeping a design's offered rate upward (open loop, latency from the intended "
+    f"start), the first rate at which its p99 exceeds {TAIL_FACTOR:g}x its p50 (the p50 at "
+    f"that rate or at the lightest rate, whichever is lower: at saturation all open-loop "
+    f"latencies grow together, so the ratio within one row would hide the collapse). The load "
+    f"a design *keeps* is the highest offered rate below its knee at which it also achieved "
+    f">= {KEPT_ACHIEVED_FRACTION:.0%} of the offered rate; the highest kept rate wins.",
+]
+
+
+@dataclass
+class Candidate:
+    design: str
+    value: float
+    text: str       # the number as the page prints it
+    row: object     # the Row that gave it
+
+
+@dataclass
+class Pick:
+    key: str        # stable id: "throughput-1", "throughput-cores", "p99-cores", "knee-2", ...
+    situation: str  # what a reader is choosing for
+    figure: str     # which figure kind shows it: "throughput", "percentiles", "load"
+    winners: list = field(default_factory=list)   # [Candidate], best first
+    runner_up: Candidate = None
+    ratio: float = None                           # how far ahead the winner is (>= 1)
+    maximize: bool = True                         # higher values win (throughput, load)
+    excluded: list = field(default_factory=list)  # designs left out because a check failed
+    pipelined: Candidate = None                   # a pipelined row that beat the winner
+    empty_reason: str = ""                        # why there is no winner
+
+
+def _best_per_design(rows, value):
+    best = {}
+    for r in rows:
+        v = value(r)
+        if v is None:
+            continue
+        if r.design not in best or v > best[r.design][0]:
+            best[r.design] = (v, r)
+    return best
+
+
+def _rank(pick, candidates, maximize):
+    """Fills winners (ties within TIE_FRACTION), runner_up and ratio from candidates."""
+    if not candidates:
+        return
+    ordered = sorted(candidates, key=lambda c: -c.value if maximize else c.value)
+    best = ordered[0].value
+
+    def tied(v):
+        if maximize:
+            return v >= best * (1 - TIE_FRACTION)
+        return v <= best * (1 + TIE_FRACTION)
+
+    pick.maximize = maximize
+    pick.winners = [c for c in ordered if tied(c.value)]
+    rest = ordered[len(pick.winners):]
+    if rest:
+        pick.runner_up = rest[0]
+        a, b = best, rest[0].value
+        if maximize:
+            pick.ratio = a / b if b > 0 else None
+        else:
+            pick.ratio = b / a if a > 0 else None
+
+
+def _pick_throughput(key, situation, rows):
+    pick = Pick(key=key, situation=situation, figure="throughput")
+    contenders = [r for r in rows if r.closed and not r.is_reference]
+    failed = sorted({r.design for r in contenders if not r.passed})
+    pick.excluded = failed
+    sync = [r for r in contenders if r.passed and not r.pipelined and r.design not in failed]
+    best = _best_per_design(sync, lambda r: r.ops_per_s)
+    _rank(pick, [Candidate(d, v, format_rate(v) + " ops/s", r) for d, (v, r) in best.items()],
+          maximize=True)
+    piped = _best_per_design([r for r in contenders if r.passed and r.pipelined],
+                             lambda r: r.ops_per_s)
+    if piped:
+        d, (v, r) = max(piped.items(), key=lambda kv: kv[1][0])
+        if not pick.winners or v > pick.winners[0].value:
+            pick.pipelined = Candidate(d, v, format_rate(v) + " ops/s", r)
+    if not contenders:
+        pick.empty_reason = "not measured"
+    elif not pick.winners:
+        pick.empty_reason = "no synchronous row passed its check"
+    return pick
+
+
+def _pick_latency(key, situation, rows, column, label):
+    pick = Pick(key=key, situation=situation, figure="percentiles")
+    contenders = [r for r in rows if r.closed and not r.is_reference and not r.pipelined]
+    failed = sorted({r.design for r in contenders if not r.passed})
+    pick.excluded = failed
+    ok = [r for r in contenders if r.passed and r.design not in failed]
+    best = _best_per_design(ok, lambda r: -getattr(r, column))
+    _rank(pick, [Candidate(d, -v, f"{label} {format_ns(-v)}", r) for d, (v, r) in best.items()],
+          maximize=False)
+    if not contenders:
+        pick.empty_reason = "not measured"
+    elif not pick.winners:
+        pick.empty_reason = "no synchronous row passed its check"
+    return pick
+
+
+@dataclass
+class Knee:
+    design: str
+    threads: int
+    pipelined: bool
+    rows: list               # the design's open rows at this thread count, by offered rate
+    light_p50: float         # p50 at the lightest offered rate
+    knee_row: object = None  # the first row whose p99 > TAIL_FACTOR x p50, or None
+    kept_row: object = None  # the highest row below the knee that kept the rate, or None
+    failed: list = field(default_factory=list)  # rows whose check failed
+
+    def describe(self):
+        """The issue's sentence: "p99 exceeds 10x p50 at offered rate X" (or that it did not)."""
+        if self.knee_row is not None:
+            r = self.knee_row
+            if self.light_p50 < r.p50_ns:
+                base = (f"p50 {format_ns(self.light_p50)} at "
+                        f"{format_percent(self.rows[0].rate_percent)} (its own p50: "
+                        f"{format_ns(r.p50_ns)})")
+            else:
+                base = f"its p50 {format_ns(r.p50_ns)}"
+            return (f"p99 exceeds {TAIL_FACTOR:g}x p50 at offered rate "
+                    f"{format_rate(r.offered_per_s)}/s ({format_percent(r.rate_percent)} of its "
+                    f"closed-loop rate): p99 {format_ns(r.p99_ns)} vs {base}")
+        top = self.rows[-1]
+        text = (f"p99 stays within {TAIL_FACTOR:g}x p50 up to the highest offered rate "
+                f"measured, {format_rate(top.offered_per_s)}/s "
+                f"({format_percent(top.rate_percent)}): p99 {format_ns(top.p99_ns)}, "
+                f"p50 {format_ns(top.p50_ns)}")
+        short = [r for r in self.rows if not kept_rate(r)]
+        if short:
+            text += "; but it achieved only " + ", ".join(
+                f"{r.achieved_per_s / r.offered_per_s:.0%} of the offered rate at "
+                f"{format_percent(r.rate_percent)}" for r in short)
+        return text
+
+
+def kept_rate(row):
+    return row.achieved_per_s >= KEPT_ACHIEVED_FRACTION * row.offered_per_s
+
+
+def _exceeds(row, light_p50):
+    return row.p99_ns > TAIL_FACTOR * min(row.p50_ns, light_p50)
+
+
+def knees(table, threads):
+    """The Knee of every design with open-loop rows at `threads` in `table`, in design order."""
+    by_design = {}
+    for r in table.open_rows():
+        if r.threads == threads:
+            by_design.setdefault(r.design, []).append(r)
+    out = []
+    for design, rows in by_design.items():
+        rows.sort(key=lambda r: r.offered_per_s)
+        k = Knee(design=design, threads=threads, pipelined=any(r.pipelined for r in rows),
+                 rows=rows, light_p50=rows[0].p50_ns,
+                 failed=[r for r in rows if not r.passed])
+        for r in rows:
+            if _exceeds(r, k.light_p50):
+                k.knee_row = r
+                break
+            if kept_rate(r):
+                k.kept_row = r
+        out.append(k)
+    return out
+
+
+def _pick_knee(table, threads, at_cores):
+    where = "at cores" if threads == at_cores else "oversubscribed" if threads > at_cores else ""
+    situation = (f"Highest offered load kept with p99 <= {TAIL_FACTOR:g}x p50, "
+                 f"{threads} client thread{'s' if threads > 1 else ''}"
+                 + (f" ({where})" if where else ""))
+    pick = Pick(key=f"knee-{threads}", situation=situation, figure="load")
+    ks = [k for k in knees(table, threads) if not k.pipelined]
+    pick.excluded = sorted(k.design for k in ks if k.failed)
+    candidates = []
+    for k in ks:
+        if k.failed or k.kept_row is None:
+            continue
+        r = k.kept_row
+        candidates.append(Candidate(
+            k.design, r.offered_per_s,
+            f"{format_rate(r.offered_per_s)}/s offered ({format_percent(r.rate_percent)}; "
+            f"p99 {format_ns(r.p99_ns)}; "
+            + (f"knee at {format_percent(k.knee_row.rate_percent)})" if k.knee_row
+               else "no knee in the rates measured)"),
+            r))
+    _rank(pick, candidates, maximize=True)
+    if not ks:
+        pick.empty_reason = "no synchronous open-loop rows"
+    elif not pick.winners:
+        pick.empty_reason = "no design kept even the lightest offered rate"
+    return pick
+
+
+def decide_table(results, table):
+    """Every Pick of one table, in page order. Situations without rows are left out."""
+    counts = table.closed_thread_counts()
+    picks = []
+    if not counts:
+        return picks
+    cores_t = results.at_cores(counts)
+    over_t = results.oversubscribed(counts)
+    closed = table.closed_rows()
+
+    def at(t):
+        return [r for r in closed if r.threads == t]
+
+    if 1 in counts:
+        picks.append(_pick_throughput("throughput-1", "Best throughput, 1 client thread", at(1)))
+    if cores_t is not None and cores_t != 1:
+        picks.append(_pick_throughput(
+            "throughput-cores", f"Best throughput at cores ({cores_t} client threads)",
+            at(cores_t)))
+    if over_t is not None:
+        picks.append(_pick_throughput(
+            "throughput-oversubscribed",
+            f"Best throughput oversubscribed ({over_t} client threads on "
+            f"{results.machine['cores']} cores)", at(over_t)))
+    if cores_t is not None:
+        picks.append(_pick_latency(
+            "p99-cores", f"Lowest p99 at cores ({cores_t} client thread"
+            f"{'s' if cores_t > 1 else ''})", at(cores_t), "p99_ns", "p99"))
+    if over_t is not None:
+        picks.append(_pick_latency(
+            "p999-oversubscribed", f"Lowest p99.9 oversubscribed ({over_t} client threads)",
+            at(over_t), "p999_ns", "p99.9"))
+    for t in table.open_thread_counts():
+        picks.append(_pick_knee(table, t, cores_t if cores_t is not None else t))
+    return picks

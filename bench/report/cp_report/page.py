@@ -1,0 +1,223 @@
+"""page: docs/results.md, the generated results page (Markdown, GitHub flavour).
+
+    render_page  - the whole page: header, machine and knobs, a section per workload table
+                   (rows, figures, open-loop knees), then the decision table and its rules
+
+Nothing on the page is typed by hand: every number comes from the results directory, every
+pick from cp_report.decide's rules, which the page prints above the picks.
+"""
+
+import re
+
+from .decide import RULES_TEXT, TAIL_FACTOR, decide_table, knees
+from .units import format_ns, format_percent, format_rate
+
+FIGURE_TITLES = {
+    "percentiles": "latency percentiles (closed loop)",
+    "throughput": "throughput vs client threads",
+    "load": "latency vs offered load (open loop)",
+}
+
+
+def _cell(text):
+    """Text safe inside a Markdown table cell."""
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _anchor(title):
+    """GitHub's heading anchor: lower case, spaces to '-', punctuation dropped."""
+    out = []
+    for ch in title.lower():
+        if ch.isalnum() or ch in "-_":
+            out.append(ch)
+        elif ch == " ":
+            out.append("-")
+    return "".join(out)
+
+
+def _threads_cell(r):
+    if r.owned_threads:
+        return f"{r.threads} (+{r.owned_threads} owned = {r.runnable_threads} runnable)"
+    return str(r.threads)
+
+
+def _load_cell(r):
+    if r.closed:
+        return "closed"
+    return f"open {format_percent(r.rate_percent)} ({format_rate(r.offered_per_s)}/s offered)"
+
+
+def _check_cell(r):
+    detail = r.detail if len(r.detail) <= 80 else r.detail[:77] + "..."
+    return ("pass" if r.passed else "**FAIL**") + (f": {detail}" if detail else "")
+
+
+def _row_order(table, designs):
+    def key(r):
+        return (0 if r.closed else 1, r.threads if not r.closed else 0, designs.index(r.design),
+                r.threads, r.offered_per_s or 0.0)
+    return sorted(table.rows, key=key)
+
+
+def without_threads_token(params):
+    """A table spans several thread counts: its heading drops the rows' "threads=N"."""
+    return re.sub(r"(^| )threads=\d+( |$)", lambda m: m.group(1) if m.group(2) else "",
+                  params).strip()
+
+
+def _rows_table(results, table):
+    header = ["| design | threads | load | ops/s | p50 | p99 | p99.9 | max | vs ref | check |",
+              "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
+    lines = []
+    any_near = False
+    ordered = _row_order(table, results.designs)
+    for i, r in enumerate(ordered):
+        if i == 0 or r.closed != ordered[i - 1].closed:
+            if lines:
+                lines.append("")
+            lines.append("Closed loop (saturation):" if r.closed else
+                         "Open loop (offered rate as a percent of the same design's closed-loop "
+                         "rate at the same thread count):")
+            lines += [""] + header
+        any_near |= r.p50_near_floor
+        vs_ref = "-" if r.vs_ref is None else f"{r.vs_ref:.2f}x"
+        lines.append("| " + " | ".join(_cell(c) for c in (
+            r.label(), _threads_cell(r), _load_cell(r), format_rate(r.ops_per_s),
+            format_ns(r.p50_ns) + ("\\*" if r.p50_near_floor else ""), format_ns(r.p99_ns),
+            format_ns(r.p999_ns), format_ns(r.max_ns), vs_ref)) + " | " + _cell(_check_cell(r))
+            + " |")
+    notes = []
+    if any_near:
+        notes.append(f"\\* p50 below 3 timer floors ({format_ns(results.machine['timer_floor_ns'])}"
+                     " each): mostly the clock, not the operation.")
+    if any(r.pipelined for r in table.rows):
+        notes.append("(pipelined): fire-and-forget rows; their latency is the hand-off, not a "
+                     "reply, so they are never compared with the synchronous rows' latency.")
+    if any(not r.closed for r in table.rows):
+        notes.append("Open-loop rows: ops/s is the achieved rate; latency counts from each "
+                     "operation's intended start (coordinated omission corrected).")
+    return lines + ([""] + notes if notes else [])
+
+
+def _knee_lines(table):
+    lines = []
+    for t in table.open_thread_counts():
+        for k in knees(table, t):
+            name = k.design + (" (pipelined)" if k.pipelined else "")
+            failed = ""
+            if k.failed:
+                failed = " (check FAILED at " + ", ".join(
+                    format_percent(r.rate_percent) for r in k.failed) + ")"
+            lines.append(f"- {t} client thread{'s' if t > 1 else ''}, **{name}**: "
+                         f"{k.describe()}{failed}.")
+    return lines
+
+
+def _pick_cells(pick, figure_link):
+    situation = pick.situation + (f" ([figure]({figure_link}))" if figure_link else "")
+    if not pick.winners:
+        return [situation, "-", pick.empty_reason or "-", "-", _notes(pick)]
+    names = ", ".join(f"**{c.design}**" for c in pick.winners)
+    if len(pick.winners) > 1:
+        names += " (within 5%)"
+    measured = "; ".join((f"{c.design} " if len(pick.winners) > 1 else "") + c.text
+                         for c in pick.winners)
+    if pick.runner_up is not None:
+        nxt = f"{pick.runner_up.design}: {pick.runner_up.text}"
+        if pick.ratio:
+            nxt += (f" (winner {pick.ratio:.2f}x higher)" if pick.maximize
+                    else f" (winner {pick.ratio:.2f}x lower)")
+    else:
+        nxt = "-"
+    return [situation, names, measured, nxt, _notes(pick)]
+
+
+def _notes(pick):
+    notes = []
+    if pick.pipelined is not None:
+        notes.append(f"*pipelined*: {pick.pipelined.design} {pick.pipelined.text} "
+                     f"(callers do not wait for replies)")
+    if pick.excluded:
+        notes.append("excluded, check failed: " + ", ".join(pick.excluded))
+    return "; ".join(notes) or "-"
+
+
+def _decision_section(results, figure_dir, names):
+    out = ["## Which design for which situation", "",
+           "Derived from the rows above by these rules (bench/report/cp_report/decide.py); "
+           "rerun the command at the top after a new measurement and the picks follow the "
+           "numbers.", ""]
+    out += [f"{i}. {text}" for i, text in enumerate(RULES_TEXT, 1)]
+    for table in results.tables:
+        picks = decide_table(results, table)
+        out += ["", f"### Decisions: {table.name}", ""]
+        if not picks:
+            out.append("(no closed-loop rows of a thread-safe design: nothing to decide)")
+            continue
+        out += ["| situation | pick | measured | next best | notes |",
+                "| --- | --- | --- | --- | --- |"]
+        for p in picks:
+            base = names[table.name].get(p.figure)
+            link = f"{figure_dir}/{base}.svg" if base else ""
+            out.append("| " + " | ".join(_cell(c) for c in _pick_cells(p, link)) + " |")
+    return out
+
+
+def render_page(results, names, figure_dir, command, source):
+    """The page. `names` is plots.make_figures' {table: {kind: base}}; `figure_dir` the SVGs'
+    directory relative to the page; `command` the command that regenerates it; `source` the
+    results directory as the page should name it."""
+    m = results.machine
+    out = [
+        f"> **Generated** by `{command}` from `{source}`: do not edit by hand; rerun the "
+        "command to replace this page and its figures.",
+        "",
+        "# Results: every design, every workload",
+        "",
+        f"Measured on {m['cpu']} ({m['cores']} cores), {m['date']}, git {m['git']}, profile "
+        f"{m['profile']}. Method: `shared/measuring.md`; how to read the columns: "
+        "`bench/README.md`.",
+        "",
+        "Contents: [machine and knobs](#machine-and-knobs)",
+    ]
+    out[-1] += "".join(f" · [{t.name}](#{_anchor(t.name)})" for t in results.tables)
+    out[-1] += " · [which design for which situation](#which-design-for-which-situation)"
+    out += ["", "## Machine and knobs", "", "| | |", "| --- | --- |"]
+    facts = [
+        ("CPU", f"{m['cpu']}, {m['cores']} cores"
+         + (f", {m['mhz_per_cpu']} MHz" if m.get("mhz_per_cpu") else "")),
+        ("compiler, build", f"{m['compiler']}, {m['build']}"),
+        ("git revision", m["git"]),
+        ("date (UTC)", m["date"]),
+        ("profile", m["profile"]),
+        ("timer floor", f"{format_ns(m['timer_floor_ns'])} (p50 of timing an empty operation)"),
+        ("seconds per row", f"{m['seconds']:g}"),
+        ("seed", str(m["seed"])),
+    ]
+    if m.get("load_avg"):
+        facts.append(("load average at start", ", ".join(f"{x:g}" if isinstance(x, (int, float))
+                                                          else str(x) for x in m["load_avg"])))
+    out += [f"| {k} | {_cell(v)} |" for k, v in facts]
+    if results.knobs:
+        out += ["", "| knob | value |", "| --- | --- |"]
+        out += [f"| {_cell(k)} | `{_cell(v)}` |" for k, v in results.knobs.items()]
+
+    for table in results.tables:
+        params = without_threads_token(table.params)
+        out += ["", f"## {table.name}", "", f"Workload `{table.workload}`: `{params}`", ""]
+        out += _rows_table(results, table)
+        out.append("")
+        for kind, base in names[table.name].items():
+            out.append(f"![{table.name}: {FIGURE_TITLES[kind]}]({figure_dir}/{base}.svg)")
+            out.append("")
+        kl = _knee_lines(table)
+        if kl:
+            out += [f"Where each design's p99 exceeds {TAIL_FACTOR:g}x its p50 (open loop; the "
+                    "rule is under [which design](#which-design-for-which-situation)):", ""]
+            out += kl
+        else:
+            out.append("No open-loop rows for this table in this run: no knee to report.")
+    out.append("")
+    out += _decision_section(results, figure_dir, names)
+    out.append("")
+    return "\n".join(out)

@@ -1,0 +1,318 @@
+"""plots: the figures of one results directory (matplotlib, Agg backend; PNG and SVG each).
+
+    design_colours        - one colour per design, the same in every figure of the run
+    figure_names          - the base file names of one table's figures, by kind
+    plot_percentiles      - HDR-style latency curves: x = 1/(1-p) on a log axis, closed loop,
+                            one panel at cores and one oversubscribed
+    plot_throughput       - closed-loop ops/s vs client threads, the reference as a line
+    plot_latency_vs_load  - open-loop p99 (and p50, faint) vs offered rate, per thread count
+    make_figures          - all of them for every table, into one directory
+
+Every figure carries a footer naming the machine, date, git revision and profile, so an SVG
+copied anywhere still says where its numbers came from. SVGs are written without a date and
+with a fixed id salt, so regenerating from the same results gives the same bytes.
+"""
+
+import os
+import re
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullLocator  # noqa: E402
+
+from .decide import KEPT_ACHIEVED_FRACTION, TAIL_FACTOR, kept_rate, knees  # noqa: E402
+from .units import format_ns, format_rate  # noqa: E402
+
+plt.rcParams.update({
+    "svg.hashsalt": "cp-report",   # stable ids: same results, same SVG bytes
+    "svg.fonttype": "none",        # text stays text (smaller, searchable)
+    "font.size": 9,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+})
+
+PERCENTILE_TICKS = [(50, "50%"), (90, "90%"), (99, "99%"), (99.9, "99.9%"), (99.99, "99.99%"),
+                    (99.999, "99.999%")]
+REFERENCE_COLOUR = "#000000"
+
+
+def design_colours(designs):
+    """{design: colour}: tab10 without its grey (kept for the reference), then tab20's pale half."""
+    tab10 = [plt.get_cmap("tab10")(i) for i in range(10) if i != 7]
+    tab20 = [plt.get_cmap("tab20")(i) for i in range(1, 20, 2)]
+    palette = tab10 + tab20
+    out, i = {}, 0
+    for d in designs:
+        if d == "reference":
+            out[d] = REFERENCE_COLOUR
+        else:
+            out[d] = palette[i % len(palette)]
+            i += 1
+    return out
+
+
+def slug(name):
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "table"
+
+
+def figure_names(table):
+    """{kind: base file name} of a table's figures (without .png/.svg)."""
+    s = slug(table.name)
+    names = {"percentiles": f"{s}-latency-percentiles", "throughput": f"{s}-throughput-threads"}
+    if table.open_rows():
+        names["load"] = f"{s}-latency-vs-load"
+    return names
+
+
+def _footer(fig, results):
+    m = results.machine
+    fig.text(0.005, 0.005,
+             f"{m['cpu']}, {m['cores']} cores | {m['date']} | git {m['git']} | "
+             f"profile {m['profile']} | {m['compiler']}, {m['build']}",
+             fontsize=7, color="0.4", ha="left", va="bottom")
+
+
+def _log_axis(ax, which, formatter):
+    """A log axis labelled in our units; 1-2-5 ticks when it spans less than three decades."""
+    axis = ax.yaxis if which == "y" else ax.xaxis
+    lo, hi = ax.get_ylim() if which == "y" else ax.get_xlim()
+    subs = (1.0, 2.0, 5.0) if lo > 0 and hi / lo < 1e3 else (1.0,)
+    axis.set_major_locator(LogLocator(base=10, subs=subs))
+    axis.set_major_formatter(FuncFormatter(lambda v, _: formatter(v)))
+    axis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
+
+
+def _ns_axis(ax):
+    ax.set_yscale("log")
+    _log_axis(ax, "y", format_ns)
+
+
+def _save(fig, directory, base):
+    written = []
+    for ext in ("png", "svg"):
+        path = os.path.join(directory, f"{base}.{ext}")
+        tmp = path + ".tmp"
+        fig.savefig(tmp, format=ext, dpi=110, bbox_inches="tight",
+                    metadata={"Date": None} if ext == "svg" else {"Software": None})
+        os.replace(tmp, path)
+        written.append(path)
+    plt.close(fig)
+    return written
+
+
+def _legend_right(fig, axes, extra=()):
+    handles, labels, seen = [], [], set()
+    for ax in axes:
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            if lab not in seen:
+                seen.add(lab)
+                handles.append(h)
+                labels.append(lab)
+    markers = [i for i, lab in enumerate(labels) if lab == "check failed"]
+    for i in reversed(markers):  # marker-only entries go after the designs
+        extra = [handles.pop(i)] + list(extra)
+        labels.pop(i)
+    for h in extra:
+        handles.append(h)
+        labels.append(h.get_label())
+    fig.legend(handles, labels, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8,
+               frameon=False)
+
+
+def _x_of(p):
+    return 1.0 / (1.0 - p / 100.0)
+
+
+def plot_percentiles(results, table, colours, directory, base):
+    counts = table.closed_thread_counts()
+    shown = []
+    for t in (results.at_cores(counts), results.oversubscribed(counts)):
+        if t is not None and t not in shown:
+            shown.append(t)
+    ref = table.reference_row()
+    fig, axes = plt.subplots(1, max(1, len(shown)), figsize=(5.2 * max(1, len(shown)), 4.2),
+                             sharey=True, squeeze=False)
+    axes = axes[0]
+    top_x = 1e6
+    for r in table.closed_rows():
+        pts = [p for p, _ in r.curve if p < 100]
+        if pts:
+            top_x = max(top_x, 4 * _x_of(pts[-1]))
+
+    def draw(ax, row, label, **style):
+        body = [(p, ns) for p, ns in row.curve if p < 100]
+        tail = [(p, ns) for p, ns in row.curve if p >= 100]
+        if not body:
+            return
+        xs = [_x_of(p) for p, _ in body]
+        ys = [max(ns, 1.0) for _, ns in body]
+        ax.plot(xs, ys, label=label, **style)
+        if tail:
+            ax.plot([xs[-1], top_x], [ys[-1], max(tail[-1][1], 1.0)], color=style["color"],
+                    linestyle=":", linewidth=1.0)
+            ax.plot([top_x], [max(tail[-1][1], 1.0)], marker="o", markersize=3,
+                    color=style["color"])
+
+    for ax, t in zip(axes, shown):
+        if ref is not None and ref.curve:
+            draw(ax, ref, "reference (1 thread, no synchronization)", color=REFERENCE_COLOUR,
+                 linestyle=":", linewidth=1.2)
+        for r in table.closed_rows():
+            if r.threads != t or r.is_reference or not r.curve:
+                continue
+            label = r.label() + ("" if r.passed else " [check FAILED]")
+            draw(ax, r, label, color=colours[r.design],
+                 linestyle="--" if r.pipelined else "-", linewidth=1.6,
+                 alpha=1.0 if r.passed else 0.45)
+        ax.set_xscale("log")
+        ticks = [_x_of(p) for p, _ in PERCENTILE_TICKS] + [top_x]
+        ax.xaxis.set_major_locator(FixedLocator(ticks))
+        ax.xaxis.set_minor_locator(NullLocator())
+        ax.set_xticklabels([lab for _, lab in PERCENTILE_TICKS] + ["max"], rotation=30)
+        ax.set_xlim(1.0, top_x * 1.6)
+        ax.set_yscale("log")
+        cores = results.machine["cores"]
+        ax.set_title(f"{t} client thread{'s' if t > 1 else ''}"
+                     + (f" (oversubscribed: {cores} cores)" if t > cores else ""), fontsize=9)
+        ax.set_xlabel("percentile (log scale of 1/(1-p))")
+    for ax in axes:  # after every panel is drawn: the shared limits are final
+        _ns_axis(ax)
+    axes[0].set_ylabel("latency per operation")
+    piped = any(r.pipelined for r in table.closed_rows())
+    fig.suptitle(f"{table.name}: latency percentiles, closed loop"
+                 + (" (dashed = pipelined: hand-off time, not reply)" if piped else ""),
+                 fontsize=10)
+    _legend_right(fig, axes)
+    _footer(fig, results)
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    return _save(fig, directory, base)
+
+
+def plot_throughput(results, table, colours, directory, base):
+    fig, ax = plt.subplots(figsize=(7.5, 4.4))
+    counts = table.closed_thread_counts()
+    by_design = {}
+    for r in table.closed_rows():
+        if not r.is_reference:
+            by_design.setdefault(r.design, []).append(r)
+    any_owned = False
+    failed_drawn = False
+    for design, rows in by_design.items():
+        rows.sort(key=lambda r: r.threads)
+        piped = any(r.pipelined for r in rows)
+        ax.plot([r.threads for r in rows], [r.ops_per_s for r in rows], marker="o",
+                markersize=4, linewidth=1.6, color=colours[design],
+                linestyle="--" if piped else "-",
+                label=design + (" (pipelined)" if piped else ""))
+        for r in rows:
+            if r.owned_threads > 0:
+                any_owned = True
+                ax.annotate(f"{r.runnable_threads}", (r.threads, r.ops_per_s),
+                            textcoords="offset points", xytext=(4, 4), fontsize=7,
+                            color=colours[design])
+            if not r.passed:
+                ax.plot([r.threads], [r.ops_per_s], marker="x", markersize=9, color="red",
+                        linestyle="none", label=None if failed_drawn else "check failed")
+                failed_drawn = True
+    ref = table.reference_row()
+    if ref is not None:
+        ax.axhline(ref.ops_per_s, color=REFERENCE_COLOUR, linestyle=":", linewidth=1.2,
+                   label=f"reference, 1 thread: {format_rate(ref.ops_per_s)} ops/s")
+    cores = results.machine["cores"]
+    if counts and max(counts) > cores:
+        ax.axvline(cores, color="0.6", linestyle="--", linewidth=0.8)
+        ax.annotate(f"{cores} cores", (cores, 0), xycoords=("data", "axes fraction"),
+                    xytext=(3, 4), textcoords="offset points", fontsize=7, color="0.4")
+    ax.set_xscale("log", base=2)
+    if counts:
+        ax.xaxis.set_major_locator(FixedLocator(counts))
+        ax.xaxis.set_minor_locator(NullLocator())
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.set_yscale("log")
+    _log_axis(ax, "y", format_rate)
+    ax.set_xlabel("client threads")
+    ax.set_ylabel("operations per second (closed loop)")
+    title = f"{table.name}: throughput vs client threads"
+    if any_owned:
+        title += "\n(numbers beside points: runnable threads = clients + threads the design owns)"
+    ax.set_title(title, fontsize=10)
+    _legend_right(fig, [ax])
+    _footer(fig, results)
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    return _save(fig, directory, base)
+
+
+def plot_latency_vs_load(results, table, colours, directory, base):
+    counts = table.open_thread_counts()
+    fig, axes = plt.subplots(1, len(counts), figsize=(5.2 * len(counts), 4.2), sharey=True,
+                             squeeze=False)
+    axes = axes[0]
+    cores = results.machine["cores"]
+    for ax, t in zip(axes, counts):
+        for k in knees(table, t):
+            c = colours[k.design]
+            style = "--" if k.pipelined else "-"
+            xs = [r.offered_per_s for r in k.rows]
+            ax.plot(xs, [max(r.p99_ns, 1.0) for r in k.rows], color=c, linestyle=style,
+                    linewidth=1.6, label=k.design + (" (pipelined)" if k.pipelined else ""))
+            ax.plot(xs, [max(r.p50_ns, 1.0) for r in k.rows], color=c, linestyle=style,
+                    linewidth=1.0, alpha=0.3)
+            for r in k.rows:
+                kept = kept_rate(r)
+                ax.plot([r.offered_per_s], [max(r.p99_ns, 1.0)], marker="o", markersize=4,
+                        color=c, markerfacecolor=c if kept else "white", linestyle="none")
+                if not r.passed:
+                    ax.plot([r.offered_per_s], [max(r.p99_ns, 1.0)], marker="x", markersize=9,
+                            color="red", linestyle="none")
+            if k.knee_row is not None:
+                ax.plot([k.knee_row.offered_per_s], [max(k.knee_row.p99_ns, 1.0)], marker="o",
+                        markersize=11, markerfacecolor="none", markeredgecolor=c,
+                        linestyle="none")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("offered rate (operations per second, open loop)")
+        ax.set_title(f"{t} client thread{'s' if t > 1 else ''}"
+                     + (f" (oversubscribed: {cores} cores)" if t > cores else ""), fontsize=9)
+    for ax in axes:  # after every panel is drawn: the shared limits are final
+        _log_axis(ax, "x", format_rate)
+        _ns_axis(ax)
+    axes[0].set_ylabel("latency from intended start")
+    extra = [
+        Line2D([], [], color="0.3", linewidth=1.6, label="p99"),
+        Line2D([], [], color="0.3", linewidth=1.0, alpha=0.3, label="p50 (faint)"),
+        Line2D([], [], color="0.3", marker="o", markersize=11, markerfacecolor="none",
+               linestyle="none", label=f"knee: p99 > {TAIL_FACTOR:g}x p50"),
+        Line2D([], [], color="0.3", marker="o", markersize=4, markerfacecolor="white",
+               linestyle="none",
+               label=f"achieved < {KEPT_ACHIEVED_FRACTION:.0%} of offered"),
+    ]
+    if any(not r.passed for r in table.open_rows()):
+        extra.append(Line2D([], [], color="red", marker="x", markersize=9, linestyle="none",
+                            label="check failed"))
+    fig.suptitle(f"{table.name}: latency vs offered load (open loop; each design swept as a "
+                 f"fraction of its own closed-loop rate)", fontsize=10)
+    _legend_right(fig, axes, extra)
+    _footer(fig, results)
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    return _save(fig, directory, base)
+
+
+def make_figures(results, directory):
+    """Draws every figure of every table into `directory`.
+
+    Returns ({table name: {kind: base name}}, [paths written]).
+    """
+    os.makedirs(directory, exist_ok=True)
+    colours = design_colours(results.designs)
+    names, written = {}, []
+    drawers = {"percentiles": plot_percentiles, "throughput": plot_throughput,
+               "load": plot_latency_vs_load}
+    for table in results.tables:
+        names[table.name] = figure_names(table)
+        for kind, base in names[table.name].items():
+            written += drawers[kind](results, table, colours, directory, base)
+    return names, written
+
