@@ -6,7 +6,8 @@
 //                                    what it applied (a test hook, off by default)
 //   CounterShardState              - the owner's state: the counters of one engine, plus a
 //                                    running total; plain single-threaded code
-//   SingleWriterCounter            - one engine (one owner thread) owns every counter; add, get
+//   SingleWriterCounter            - (= SingleWriterCounterT<BlockingWaitStrategy>)
+//                                    one engine (one owner thread) owns every counter; add, get
 //                                    and total are each one call() and the caller waits for the
 //                                    owner's reply. Linearizable: one thread applies every
 //                                    command, in one order (its sequence numbers).
@@ -133,17 +134,21 @@ class CounterShardState {
   CounterShardLog log_;
 };
 
-// The engine both designs use: any number of client threads (MultiProducerRing), callers and
-// the idle owner sleep (BlockingWaitStrategy; never a busy spin on 2 cores).
-using CounterEngine = sw::Engine<CounterShardState, CounterCommand, sw::MultiProducerRing,
-                                 sw::BlockingWaitStrategy>;
+// The engine the designs use: any number of client threads (MultiProducerRing). Registered
+// designs wait with BlockingWaitStrategy (callers and the idle owner sleep; never a busy spin
+// on 2 cores); the comparison's --wait knob swaps the strategy (with_wait below).
+template <sw::WaitStrategy Wait>
+using CounterEngineT = sw::Engine<CounterShardState, CounterCommand, sw::MultiProducerRing, Wait>;
+using CounterEngine = CounterEngineT<sw::BlockingWaitStrategy>;
 
 namespace detail {
 inline constexpr std::size_t kCounterRingCapacity = 256;  // power of two (the ring's rule)
-// How a caller waits: for its reply (ReplySlot) and for ring space (the wait strategy).
-inline constexpr Waiting kCounterWaiting = sw::ReplySlot<CounterRead>::waiting;
-static_assert(kCounterWaiting == CounterEngine::wait_strategy::waiting,
-              "the reply slot and the ring must wait the same way for one trait to hold");
+// How a caller waits: for its reply (ReplySlot: blocks after a short spin) and for ring space
+// (the engine's strategy). One trait covers both: it spins if either does.
+template <sw::WaitStrategy Wait>
+inline constexpr Waiting kCounterWaitingT =
+    Wait::waiting == Waiting::spins ? Waiting::spins : sw::ReplySlot<CounterRead>::waiting;
+inline constexpr Waiting kCounterWaiting = kCounterWaitingT<sw::BlockingWaitStrategy>;
 static_assert(kCounterWaiting == Waiting::blocks);
 
 inline CounterRead counter_reply_or_throw(std::optional<CounterRead> r) {
@@ -152,7 +157,8 @@ inline CounterRead counter_reply_or_throw(std::optional<CounterRead> r) {
 }
 }  // namespace detail
 
-class SingleWriterCounter {
+template <sw::WaitStrategy Wait>
+class SingleWriterCounterT {
  public:
   static constexpr DesignTraits traits{
       .name = "single-writer",
@@ -160,13 +166,17 @@ class SingleWriterCounter {
       .thread_safe = true,
       .linearizable_reads = true,  // one owner applies every command in one order
       .lock_free = false,          // callers wait (sleep) for the owner's reply
-      .waiting = detail::kCounterWaiting,
+      .waiting = detail::kCounterWaitingT<Wait>,
       .queue_bound = detail::kCounterRingCapacity,
       .overload = Overload::block,  // a synchronous call waits for ring space
       .owned_threads = 1,
   };
 
-  explicit SingleWriterCounter(CounterConfig config, SingleWriterCounterOptions options = {})
+  using wait_strategy = Wait;
+  template <sw::WaitStrategy W>
+  using with_wait = SingleWriterCounterT<W>;  // the same design, waiting another way
+
+  explicit SingleWriterCounterT(CounterConfig config, SingleWriterCounterOptions options = {})
       : keys_(CounterReference::check(config).keys),
         engine_(detail::kCounterRingCapacity,
                 CounterShardState(identity_slots(keys_), options.record_log)) {}
@@ -217,8 +227,10 @@ class SingleWriterCounter {
   }
 
   const std::uint32_t keys_;
-  CounterEngine engine_;  // last: its owner thread starts once everything else exists
+  CounterEngineT<Wait> engine_;  // last: its owner thread starts once everything else exists
 };
+
+using SingleWriterCounter = SingleWriterCounterT<sw::BlockingWaitStrategy>;
 
 // PipelinedSingleWriterCounter "single-writer-pipelined": the same engine, but add() does not
 // wait for the owner: it puts the command into the ring (waiting only for room) and returns
@@ -231,7 +243,8 @@ class SingleWriterCounter {
 // every add that returned before the get began (from any thread). What changes is only when
 // the caller gets control back: after a ring push (~tens of ns) instead of a round trip.
 // The benchmark marks it `pipelined`: its add latency is the hand-off, not the effect.
-class PipelinedSingleWriterCounter {
+template <sw::WaitStrategy Wait>
+class PipelinedSingleWriterCounterT {
  public:
   static constexpr DesignTraits traits{
       .name = "single-writer-pipelined",
@@ -239,15 +252,19 @@ class PipelinedSingleWriterCounter {
       .thread_safe = true,
       .linearizable_reads = true,  // one ring order, each push inside its call (see above)
       .lock_free = false,          // get/total wait for the owner; add waits for ring space
-      .waiting = detail::kCounterWaiting,
+      .waiting = detail::kCounterWaitingT<Wait>,
       .queue_bound = detail::kCounterRingCapacity,
       .overload = Overload::block,  // add waits for room: backpressure still reaches callers
       .owned_threads = 1,
       .pipelined = true,
   };
 
-  explicit PipelinedSingleWriterCounter(CounterConfig config,
-                                        SingleWriterCounterOptions options = {})
+  using wait_strategy = Wait;
+  template <sw::WaitStrategy W>
+  using with_wait = PipelinedSingleWriterCounterT<W>;
+
+  explicit PipelinedSingleWriterCounterT(CounterConfig config,
+                                         SingleWriterCounterOptions options = {})
       : inner_(config, options) {}
 
   // add: any thread; returns once the command is in the ring (fire-and-forget).
@@ -259,8 +276,10 @@ class PipelinedSingleWriterCounter {
   std::uint64_t processed() const { return inner_.processed(); }
 
  private:
-  SingleWriterCounter inner_;
+  SingleWriterCounterT<Wait> inner_;
 };
+
+using PipelinedSingleWriterCounter = PipelinedSingleWriterCounterT<sw::BlockingWaitStrategy>;
 
 // ShardedSingleWriterCounterT<Shards>: one engine per shard; key k lives on shard
 // mix64(k) % Shards (the routing of sw::Sharded) at a dense slot of that shard's array.
