@@ -19,6 +19,10 @@
 //                         { u64 id, u32 price, u32 remaining }                   16 bytes each
 //   totals   u64 trades, i64 traded_qty, i64 traded_notional
 //
+// It holds an OrderState and nothing more: that is enough to rebuild a core exactly
+// (OrderCore::restore says why: book time priority is the order of the entries, the id index
+// is the order list; no sequence number lives in the core).
+//
 // What it leaves out, and why that loses nothing for a state that holds the contract:
 //   - an order's resting quantity: it is qty - filled - cancelled (invariant 4). Decode
 //     computes it and refuses filled + cancelled > qty (no encoding produces that).
@@ -27,8 +31,9 @@
 //   - the upper 32 bits of prices and quantities: the config bounds them by 1e9.
 // The order records dominate the size: 30 bytes per accepted order, since the contract keeps a
 // record of every accepted order (OrderState::orders); accounts add 16 + 8 * symbols bytes
-// each, resting orders 16 more each. (Delta-coding the sorted ids and varint fields would
-// roughly halve it; fixed width keeps the format simple to check.)
+// each, resting orders 16 more each. (Varint fields and delta-coded ids would bring an order
+// down to about 10 bytes on the default stream, by estimate; fixed width keeps the format
+// simple to check.)
 //
 // This is a codec, not a validator: decode checks the format (bounds, counts, enum values),
 // not the contract. A decoded state may still break an invariant; OrderCore::restore checks
