@@ -9,9 +9,12 @@
 //                          happens here; cash moves through the caller's settle callback, so a
 //                          coarse design settles directly and a fine-grained one locks accounts.
 //   OrderLocation        - where an order id's record lives: (symbol, slot).
+//   state_out_of_range   - the first field of an untrusted OrderState outside what any run can
+//                          produce in a way that would overflow int64 (restore's first check).
 //   OrderCore            - the whole engine, single-threaded: accounts + markets + id index.
 //                          The reference, the coarse mutex and the rwlock designs wrap it.
-//   OrderReference       - OrderCore with the reference's traits.
+//                          OrderCore::restore rebuilds one exactly from an OrderState.
+//   OrderReference       - OrderCore with the reference's traits (and restore).
 //
 // Every rule is in comparisons/order/contract.hpp; the order of the checks is the contract's:
 // place: qty, price, symbol, account, duplicate id, cash; cancel: account, unknown order,
@@ -22,13 +25,19 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
 #include <type_traits>
+#include <utility>
 #include <variant>
 #include <vector>
 
 #include "comparisons/order/book.hpp"
 #include "comparisons/order/contract.hpp"
+#include "comparisons/order/invariants.hpp"
 
 namespace cp {
 
@@ -191,6 +200,44 @@ class SymbolMarket {
   const OrderBook& book() const { return book_; }
   SymbolId symbol() const { return symbol_; }
 
+  // ---- restore (used by OrderCore::restore on a state it has validated) ----
+
+  // restore_record: appends the record of an accepted order as the state describes it, not
+  // resting yet (restore_resting puts its remainder in the book). Fields must be in the
+  // config's bounds (<= 1e9: they fit the record's 32 bits). Returns its slot.
+  std::uint32_t restore_record(const OrderState::Order& o) {
+    return records_.push_back(OrderRecord{.price = static_cast<std::int32_t>(o.price),
+                                          .qty = static_cast<std::int32_t>(o.qty),
+                                          .filled = static_cast<std::int32_t>(o.filled),
+                                          .cancelled = static_cast<std::int32_t>(o.cancelled),
+                                          .account = o.account,
+                                          .side = o.side});
+  }
+
+  // restore_resting: puts the remainder of the record at `slot` at the back of its price
+  // level, so a level's time priority is the order of these calls. Returns false, changing
+  // nothing, unless the entry agrees with the record (side, price, remaining == resting), the
+  // record does not rest yet, and resting it trades with nothing (the book stays uncrossed).
+  bool restore_resting(std::uint32_t slot, OrderId id, Side side, const OrderState::Resting& e) {
+    OrderRecord& rec = records_[slot];
+    if (rec.side != side || Price{rec.price} != e.price || rec.resting() != e.remaining ||
+        e.remaining <= 0 || rec.handle != OrderBook::kNoHandle)
+      return false;
+    const auto opposite = side == Side::buy ? book_.best_ask() : book_.best_bid();
+    if (opposite && (side == Side::buy ? *opposite <= e.price : *opposite >= e.price)) return false;
+    const OrderBook::Result r =
+        book_.execute(side, id, rec.account, slot, e.price, e.remaining, [](const OrderBook::Fill&) {});
+    rec.handle = r.rested;  // it rests whole: nothing on the other side crosses it
+    return r.trades == 0 && r.rested != OrderBook::kNoHandle;
+  }
+
+  // restore_totals: this market's trade totals (OrderCore::restore says why one market's).
+  void restore_totals(std::uint64_t trades, Qty qty, Cash notional) {
+    trades_ = trades;
+    traded_qty_ = qty;
+    traded_notional_ = notional;
+  }
+
   // append_snapshot: this symbol's book (priority order) and trade totals into a state.
   void append_snapshot(OrderState& state) const {
     OrderState::Book& b = state.books[symbol_];
@@ -239,6 +286,89 @@ inline OrderState empty_state(const OrderConfig& config) {
 inline void sort_orders(OrderState& s) {
   std::sort(s.orders.begin(), s.orders.end(),
             [](const OrderState::Order& a, const OrderState::Order& b) { return a.id < b.id; });
+}
+
+// state_out_of_range: the first problem with `s` that would make int64 arithmetic overflow,
+// either while its invariants are added up (check_order_invariants) or in later commands on a
+// core rebuilt from it; empty when there is none. For an untrusted state (a decoded
+// snapshot): after it passes, check_order_invariants can run on `s` without overflow. Every
+// bound is one that any state an OrderCore reaches meets, so no real state is refused:
+//   - the config passes check();
+//   - sizes: accounts == config.accounts, books == config.symbols (the checks index by them);
+//     fewer than 2^32 - 1 orders (record slots and book handles are 32-bit);
+//   - cash: the config's total cash (accounts * initial_cash) fits in int64 (a config where it
+//     does not is refused: its cash sums could overflow in any run), and the running sum of
+//     available + reserved, each >= 0, never exceeds it (conservation makes it equal);
+//   - each order's fields in the config's bounds (qty, price in 1..max, filled, cancelled,
+//     resting in 0..qty, known symbol and account), and, per account, price * resting over its
+//     buys never exceeds its reserved cash (invariant 3 makes it equal);
+//   - trades: 0 <= traded_qty <= orders * max_qty / 2 (each trade fills two orders),
+//     traded_qty <= traded_notional <= traded_qty * max_price (prices are 1..max_price),
+//     trades <= traded_qty, and trades == 0 exactly when traded_qty == 0;
+//   - positions: 0 in unknown symbols; per symbol, the sum of |position| over accounts is at
+//     most 2 * traded_qty (a trade of q moves two positions by q each).
+inline std::string state_out_of_range(const OrderState& s) {
+  const OrderConfig& c = s.config;
+  try {
+    check(c);  // every bound below relies on max_price, max_qty <= 1e9
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  auto say = [](auto... parts) { return (std::string{} + ... + std::string(parts)); };
+  using std::to_string;
+  if (s.accounts.size() != c.accounts || s.books.size() != c.symbols)
+    return say("state has ", to_string(s.accounts.size()), " accounts and ",
+               to_string(s.books.size()), " books; config ", to_string(c.accounts), " and ",
+               to_string(c.symbols));
+  if (s.orders.size() >= std::size_t{OrderBook::kNoHandle})
+    return say(to_string(s.orders.size()), " orders: more than 32-bit slots hold");
+  Cash total_cash = 0;
+  if (__builtin_mul_overflow(static_cast<Cash>(c.accounts), c.initial_cash, &total_cash))
+    return "the config's total cash (accounts * initial_cash) overflows int64";
+  Cash held = 0;
+  for (std::size_t a = 0; a < s.accounts.size(); ++a) {
+    const auto& acc = s.accounts[a];
+    if (acc.available < 0 || acc.reserved < 0 || acc.available > total_cash || acc.reserved > total_cash)
+      return say("account ", to_string(a), ": available ", to_string(acc.available), ", reserved ",
+                 to_string(acc.reserved), " (negative, or more than the config's total cash)");
+    if (__builtin_add_overflow(held, acc.available, &held) ||
+        __builtin_add_overflow(held, acc.reserved, &held) || held > total_cash)
+      return say("the accounts hold more than the config's total cash ", to_string(total_cash));
+  }
+  std::vector<Cash> buys_reserve(s.accounts.size(), 0);
+  for (const auto& o : s.orders) {
+    if (o.qty < 1 || o.qty > c.max_qty || o.price < 1 || o.price > c.max_price ||
+        o.symbol >= c.symbols || o.account >= c.accounts || o.filled < 0 || o.filled > o.qty ||
+        o.cancelled < 0 || o.cancelled > o.qty || o.resting < 0 || o.resting > o.qty ||
+        (o.side != Side::buy && o.side != Side::sell))
+      return say("order ", to_string(o.id), ": a field outside the config's bounds");
+    if (o.side == Side::buy) {
+      Cash& r = buys_reserve[o.account];
+      if (__builtin_add_overflow(r, o.price * o.resting, &r) || r > s.accounts[o.account].reserved)
+        return say("account ", to_string(o.account),
+                   ": its resting buys need more than its reserved cash");
+    }
+  }
+  const Qty max_traded = static_cast<Qty>(s.orders.size()) * c.max_qty / 2;
+  Cash max_notional = 0;
+  const bool notional_unbounded = __builtin_mul_overflow(s.traded_qty, c.max_price, &max_notional);
+  if (s.traded_qty < 0 || s.traded_qty > max_traded || s.traded_notional < s.traded_qty ||
+      (!notional_unbounded && s.traded_notional > max_notional) ||
+      s.trades > static_cast<std::uint64_t>(s.traded_qty) || (s.trades == 0) != (s.traded_qty == 0))
+    return say("trade totals (", to_string(s.trades), " trades, qty ", to_string(s.traded_qty),
+               ", notional ", to_string(s.traded_notional), ") no run can reach");
+  for (std::uint32_t sym = 0; sym < kMaxSymbols; ++sym) {
+    Qty moved = 0;
+    for (const auto& acc : s.accounts) {
+      const Qty p = acc.positions[sym];
+      if (sym >= c.symbols ? p != 0
+                           : (p < -2 * s.traded_qty || p > 2 * s.traded_qty ||
+                              __builtin_add_overflow(moved, p < 0 ? -p : p, &moved) ||
+                              moved > 2 * s.traded_qty))
+        return say("symbol ", to_string(sym), ": positions larger than the trades can explain");
+    }
+  }
+  return {};
 }
 
 // OrderCore: the whole engine for one thread at a time. Not thread-safe.
@@ -298,6 +428,68 @@ class OrderCore {
 
   const OrderConfig& config() const { return config_; }
 
+  // restore: the core whose state() is `state`, built directly (no matching is re-run), or
+  // nullopt, with the reason in *problem if given, when `state` is not one a core can be in:
+  // check() refuses its config or a field is out of range (state_out_of_range), a
+  // contract invariant fails (check_order_invariants), or the books do not hold each resting
+  // order exactly once. Never throws for a bad state; may throw std::bad_alloc.
+  //
+  // Exact: every later command gets the same reply, and leaves the same state (and
+  // state_hash), as on the core `state` was taken from, because OrderState holds everything
+  // a reply or state() reads:
+  //   - accounts: cash and positions as they are;
+  //   - the id index (the duplicate-id check): state.orders is every accepted order;
+  //   - records: each order's price, qty, filled, cancelled, owner, side;
+  //   - time priority: each book side is listed best first, by price then time, and each
+  //     entry is put at the back of its level in that order, so every level's FIFO is as it
+  //     was (the entries' ids say nothing of time: ids are the clients');
+  //   - trade totals: state() shows only their sum over symbols, so symbol 0's market gets
+  //     the sums and the others zero; nothing reads the per-symbol split.
+  // What differs is not observable: book node handles, record slots, hash-map layout.
+  static std::optional<OrderCore> restore(const OrderState& state, std::string* problem = nullptr) {
+    auto refuse = [problem](std::string why) -> std::optional<OrderCore> {
+      if (problem != nullptr) *problem = std::move(why);
+      return std::nullopt;
+    };
+    if (std::string why = state_out_of_range(state); !why.empty()) return refuse(std::move(why));
+    if (const auto problems = check_order_invariants(state); !problems.empty())
+      return refuse(problems.front());
+
+    std::optional<OrderCore> out(std::in_place, state.config);
+    OrderCore& core = *out;
+    for (std::size_t a = 0; a < state.accounts.size(); ++a) {
+      const auto& acc = state.accounts[a];
+      core.accounts_[a] = AccountBalance{acc.available, acc.reserved, acc.positions};
+    }
+    core.ids_.reserve(state.orders.size());
+    std::size_t resting_orders = 0;
+    for (const auto& o : state.orders) {
+      const std::uint32_t slot = core.markets_[o.symbol].restore_record(o);
+      if (!core.ids_.try_emplace(o.id, OrderLocation{o.symbol, slot}).second)
+        return refuse("order " + std::to_string(o.id) + " listed twice");
+      resting_orders += o.resting > 0 ? 1 : 0;
+    }
+    std::size_t rested = 0;
+    for (SymbolId sym = 0; sym < state.books.size(); ++sym) {
+      for (const Side side : {Side::buy, Side::sell}) {
+        const auto& entries = side == Side::buy ? state.books[sym].bids : state.books[sym].asks;
+        for (const OrderState::Resting& e : entries) {
+          const auto it = core.ids_.find(e.id);
+          if (it == core.ids_.end() || it->second.symbol != sym ||
+              !core.markets_[sym].restore_resting(it->second.slot, e.id, side, e))
+            return refuse("symbol " + std::to_string(sym) + ": book entry " + std::to_string(e.id) +
+                          " is not a resting order of this side, or is listed twice");
+          ++rested;
+        }
+      }
+    }
+    if (rested != resting_orders)
+      return refuse(std::to_string(resting_orders) + " orders rest, the books hold " +
+                    std::to_string(rested));
+    core.markets_[0].restore_totals(state.trades, state.traded_qty, state.traded_notional);
+    return out;
+  }
+
  private:
   OrderConfig config_;
   std::vector<AccountBalance> accounts_;
@@ -318,12 +510,21 @@ class OrderReference {
 
   explicit OrderReference(OrderConfig config) : core_(config) {}
 
+  // restore: a reference engine in `state` exactly (OrderCore::restore), or nullopt.
+  static std::optional<OrderReference> restore(const OrderState& state, std::string* problem = nullptr) {
+    auto core = OrderCore::restore(state, problem);
+    if (!core) return std::nullopt;
+    return OrderReference(std::move(*core));
+  }
+
   PlaceReply place(const PlaceCmd& cmd) { return core_.place(cmd); }
   CancelReply cancel(const CancelCmd& cmd) { return core_.cancel(cmd); }
   QueryReply query(const QueryCmd& cmd) const { return core_.query(cmd); }
   OrderState state() const { return core_.state(); }
 
  private:
+  explicit OrderReference(OrderCore core) : core_(std::move(core)) {}
+
   OrderCore core_;
 };
 

@@ -11,7 +11,8 @@
 //                             comparison with a window of commands in flight per client.
 //   OrderOwner              - the owner's state: OrderCore + commit log + optional journal.
 //                             Only the owner thread touches it (and others after stop()).
-//   OrderCodec              - OrderCommand <-> journal bytes; OrderOwner <-> snapshot bytes.
+//   OrderCodec              - OrderCommand <-> journal bytes; OrderOwner <-> snapshot bytes
+//                             (the state itself: state_codec.hpp + OrderCore::restore).
 //   DurableOrderOptions     - opt-in journal + snapshots (patterns/single_writer/recovery.hpp):
 //                             an engine constructed with them recovers its directory first.
 //
@@ -53,6 +54,7 @@
 
 #include "comparisons/order/contract.hpp"
 #include "comparisons/order/reference.hpp"
+#include "comparisons/order/state_codec.hpp"
 #include "comparisons/order/state_hash.hpp"
 #include "patterns/single_writer/codec.hpp"
 #include "patterns/single_writer/engine.hpp"
@@ -165,10 +167,9 @@ class OrderOwner {
  public:
   using Durable = sw::Durable<OrderCommand, OrderCodec>;
 
-  // keep_effective: remember every accepted place/cancel (what a snapshot holds; see
-  // OrderCodec::snapshot_encode). Only durable engines need it.
-  OrderOwner(const OrderConfig& config, bool keep_effective)
-      : core_(config), keep_effective_(keep_effective) {}
+  explicit OrderOwner(const OrderConfig& config) : core_(config) {}
+  // From a core restored out of a snapshot (OrderCodec::snapshot_decode).
+  explicit OrderOwner(OrderCore core) : core_(std::move(core)) {}
 
   // apply: used by the owner thread, once per message, in ring order.
   OrderReply apply(OrderMessage& m, std::uint64_t /*ring sequence*/) {
@@ -189,11 +190,10 @@ class OrderOwner {
     return durable_ && durable_->journal().policy() == sw::FsyncPolicy::per_batch;
   }
 
-  // replay: a command from a journal or a snapshot (recovery): applied, not journaled.
+  // replay: a command from the journal (recovery): applied, not journaled.
   OrderReply replay(const OrderCommand& cmd) {
     OrderReply reply = apply_order_command(core_, cmd);
     ++committed_;
-    remember_effective(cmd, reply);
     return reply;
   }
 
@@ -201,7 +201,6 @@ class OrderOwner {
 
   const OrderCore& core() const { return core_; }
   const std::vector<Commit>& log() const { return log_; }
-  const std::vector<OrderCommand>& effective() const { return effective_; }
   std::uint64_t committed() const { return committed_; }
 
  private:
@@ -214,16 +213,9 @@ class OrderOwner {
     ++committed_;
     if (recording_) log_.push_back({cmd, reply});  // off by default: one predictable branch
     if (durable_ && changes_state) {
-      remember_effective(cmd, reply);
       durable_->maybe_snapshot(*this, durable_->last_sequence());
     }
     return reply;
-  }
-
-  void remember_effective(const OrderCommand& cmd, const OrderReply& reply) {
-    if (!keep_effective_ || std::holds_alternative<QueryCmd>(cmd)) return;
-    const Reject r = std::visit([](const auto& x) { return x.reject; }, reply);
-    if (r == Reject::none) effective_.push_back(cmd);
   }
 
   void control(const OrderControl& c) {
@@ -243,60 +235,48 @@ class OrderOwner {
   std::uint64_t committed_ = 0;  // contract commands applied: the next commit sequence
   bool recording_ = false;
   std::vector<Commit> log_;      // (command, reply) in commit order, while recording_
-  bool keep_effective_ = false;
-  std::vector<OrderCommand> effective_;  // accepted place/cancel, in commit order
-  std::unique_ptr<Durable> durable_;     // null: no journal (the registered design)
+  std::unique_ptr<Durable> durable_;  // null: no journal (the registered design)
 };
 
 // Snapshot payload (little-endian):
-//   u32 format (1) | config: u32 symbols, u32 accounts, i64 initial_cash, i64 max_price,
-//   i64 max_qty | u64 n | n accepted place/cancel commands (command record format) |
-//   u64 state_hash of the state they produce
+//   the state, encode_order_state (state_codec.hpp: u32 format 2, the config, accounts, every
+//   accepted order, the books in priority order, trade totals) | u64 state_hash of that state
 //
-// Why the accepted commands and not the state itself: OrderCore cannot be rebuilt from an
-// OrderState without a restore entry point into SymbolMarket (its records, book and trade
-// totals are private to reference.hpp). A rejected command and a query change nothing (the
-// contract, checked by the suite), so replaying only the accepted place/cancel commands gives
-// the same state exactly: this is log compaction. The state keeps a record of every accepted
-// order anyway, so the snapshot is of the same order of size as the state (~37 bytes per
-// accepted command vs ~50 bytes per accepted order). Decoding re-runs the matching of those
-// commands and checks the result against the stored state hash: a snapshot that does not
-// rebuild to the state it was taken from is refused (recover() then falls back to an older
-// snapshot or to the journal from the start).
+// A snapshot is the state itself, so loading one costs time and memory in proportion to the
+// state (accounts + accepted orders + resting orders), not to the history that built it:
+// nothing is re-matched. The contract keeps a record of every accepted order, so the state,
+// and the snapshot with it, still grows with accepted orders (30 bytes each); queries,
+// rejected commands and cancels add nothing.
+//
+// Decoding refuses (nullopt; recover() then falls back to an older snapshot or to the journal
+// from the start) bytes that are not exactly one format-2 state plus its hash, a state of
+// another configuration, a hash that does not match the decoded state, and a state that
+// OrderCore::restore refuses (out of range, or breaking a contract invariant). A snapshot of
+// format 1 (the compacted command log of earlier builds) is refused as such: recovery
+// replays the journal instead, which is never rotated and so always complete.
+//
+// The owner's commit counter (committed()) is not in the snapshot, as it was not before:
+// after recovery it counts the commands applied since (nothing reads it to decide anything).
 inline void OrderCodec::snapshot_encode(const OrderOwner& owner, sw::Buffer& out) const {
-  const OrderConfig& c = owner.core().config();
-  sw::put_u32(out, 1);
-  sw::put_u32(out, c.symbols);
-  sw::put_u32(out, c.accounts);
-  sw::put_i64(out, c.initial_cash);
-  sw::put_i64(out, c.max_price);
-  sw::put_i64(out, c.max_qty);
-  sw::put_u64(out, owner.effective().size());
-  for (const OrderCommand& cmd : owner.effective()) encode(cmd, out);
-  sw::put_u64(out, state_hash(owner.core().state()));
+  const OrderState state = owner.core().state();
+  encode_order_state(state, out);
+  sw::put_u64(out, state_hash(state));
 }
 
 inline std::optional<OrderOwner> OrderCodec::snapshot_decode(sw::ByteView in) const {
   sw::ByteReader r(in);
-  if (r.u32() != 1) return std::nullopt;
-  const std::uint32_t symbols = r.u32(), accounts = r.u32();
-  const std::int64_t initial_cash = r.i64(), max_price = r.i64(), max_qty = r.i64();
-  if (!r.ok() || symbols != config_.symbols || accounts != config_.accounts ||
-      initial_cash != config_.initial_cash || max_price != config_.max_price ||
-      max_qty != config_.max_qty)
-    return std::nullopt;  // a snapshot of another configuration
-  OrderOwner owner(config_, true);
-  const std::uint64_t n = r.u64();
-  for (std::uint64_t i = 0; i < n && r.ok(); ++i) {
-    const auto cmd = read_command(r);
-    if (!cmd || !r.ok()) return std::nullopt;
-    const OrderReply reply = owner.replay(*cmd);
-    if (std::visit([](const auto& x) { return x.reject; }, reply) != Reject::none)
-      return std::nullopt;  // it was accepted when the snapshot was taken
-  }
+  const std::optional<OrderState> state = read_order_state(r);
   const std::uint64_t hash = r.u64();
-  if (!r.done() || hash != state_hash(owner.core().state())) return std::nullopt;
-  return owner;
+  if (!state || !r.done()) return std::nullopt;
+  const OrderConfig& c = state->config;
+  if (c.symbols != config_.symbols || c.accounts != config_.accounts ||
+      c.initial_cash != config_.initial_cash || c.max_price != config_.max_price ||
+      c.max_qty != config_.max_qty)
+    return std::nullopt;  // a snapshot of another configuration
+  if (hash != state_hash(*state)) return std::nullopt;
+  std::optional<OrderCore> core = OrderCore::restore(*state);
+  if (!core) return std::nullopt;
+  return OrderOwner(std::move(*core));
 }
 
 static_assert(sw::CommandCodec<OrderCodec, OrderCommand>);
@@ -340,7 +320,7 @@ class SingleWriterOrderEngine {
   };
 
   explicit SingleWriterOrderEngine(OrderConfig config)
-      : engine_(kQueueCapacity, OrderOwner(config, false)) {}
+      : engine_(kQueueCapacity, OrderOwner(config)) {}
 
   // Durable: recovers `options.dir` (newest valid snapshot + the journal after it; a fresh
   // directory is a fresh start), then journals every place/cancel from there on. Throws
@@ -413,7 +393,7 @@ class SingleWriterOrderEngine {
                                   sw::RecoveryReport& report) {
     const OrderCodec codec(check(config));
     auto rec = sw::recover<OrderOwner, OrderCommand>(
-        options.dir, codec, OrderOwner(config, true),
+        options.dir, codec, OrderOwner(config),
         [](OrderOwner& owner, const OrderCommand& cmd, std::uint64_t) { owner.replay(cmd); });
     report = rec.report;
     rec.state.attach(std::make_unique<OrderOwner::Durable>(

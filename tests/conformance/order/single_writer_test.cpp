@@ -536,7 +536,7 @@ TEST_CASE("single-writer order: the codec round-trips commands and refuses garba
 
   // Snapshots: a tampered hash or another configuration is refused.
   const Sequence seq = make_sequence(seed(), 500, 0);
-  OrderOwner owner(seq.config, true);
+  OrderOwner owner(seq.config);
   for (const OrderCommand& c : seq.commands) owner.replay(c);
   const OrderCodec codec(seq.config);
   sw::Buffer snap;
