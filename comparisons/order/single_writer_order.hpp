@@ -299,10 +299,16 @@ struct DurableOrderOptions {
 
 // ---- the design -----------------------------------------------------------------------------
 
-class SingleWriterOrderEngine {
+// The wait strategy is a parameter (the comparison's --wait knob swaps it, with_wait); the
+// registered design, SingleWriterOrderEngine, waits with BlockingWaitStrategy.
+template <sw::WaitStrategy Wait = sw::BlockingWaitStrategy>
+class SingleWriterOrderEngineT {
  public:
   static constexpr std::size_t kQueueCapacity = 1024;
-  using engine_type = sw::Engine<OrderOwner, OrderMessage>;  // MPSC ring, blocking waits
+  using engine_type = sw::Engine<OrderOwner, OrderMessage, sw::MultiProducerRing, Wait>;
+  using wait_strategy = Wait;
+  template <sw::WaitStrategy W>
+  using with_wait = SingleWriterOrderEngineT<W>;
 
   static constexpr DesignTraits traits{
       .name = "single-writer",
@@ -312,25 +318,26 @@ class SingleWriterOrderEngine {
       // reply is sent after: a query sees every command whose reply came before it was sent.
       .linearizable_reads = true,
       .lock_free = false,  // a caller waits for the owner (and for room in a full ring)
-      .waiting = sw::ReplySlot<OrderReply>::waiting,  // blocks (after a ~1 us spin)
+      // blocks (a ReplySlot sleeps after a ~3 us spin), unless the ring's strategy spins
+      .waiting = Wait::waiting == Waiting::spins ? Waiting::spins : sw::ReplySlot<OrderReply>::waiting,
       .queue_bound = kQueueCapacity,
       .overload = Overload::block,  // call() waits for room: backpressure reaches the caller
       .exposes_commit_order = true,
       .owned_threads = 1,
   };
 
-  explicit SingleWriterOrderEngine(OrderConfig config)
+  explicit SingleWriterOrderEngineT(OrderConfig config)
       : engine_(kQueueCapacity, OrderOwner(config)) {}
 
   // Durable: recovers `options.dir` (newest valid snapshot + the journal after it; a fresh
   // directory is a fresh start), then journals every place/cancel from there on. Throws
   // sw::RecoveryError or std::system_error when the directory cannot be recovered or written.
-  SingleWriterOrderEngine(OrderConfig config, const DurableOrderOptions& options)
+  SingleWriterOrderEngineT(OrderConfig config, const DurableOrderOptions& options)
       : engine_(kQueueCapacity, recover_owner(config, options, recovery_)) {}
 
-  SingleWriterOrderEngine(const SingleWriterOrderEngine&) = delete;
-  SingleWriterOrderEngine& operator=(const SingleWriterOrderEngine&) = delete;
-  ~SingleWriterOrderEngine() = default;  // engine_'s destructor stops: drains, joins
+  SingleWriterOrderEngineT(const SingleWriterOrderEngineT&) = delete;
+  SingleWriterOrderEngineT& operator=(const SingleWriterOrderEngineT&) = delete;
+  ~SingleWriterOrderEngineT() = default;  // engine_'s destructor stops: drains, joins
 
   // place / cancel / query: any thread; wait for the owner's reply. Reject::stopped once the
   // engine was stopped before the command got into the ring.
@@ -360,7 +367,7 @@ class SingleWriterOrderEngine {
   }
 
   // ReplyWindow: a pipelining producer's replies (patterns/single_writer/reply_window.hpp).
-  using ReplyWindow = engine_type::reply_window;
+  using ReplyWindow = typename engine_type::reply_window;
 
   // submit_with_reply: pipelined mode. Puts `cmd` into the ring (waiting for room if full) and
   // returns at once; its reply arrives in `window` (window.take(), in the order submitted).
@@ -413,16 +420,24 @@ class SingleWriterOrderEngine {
 // commands in flight (submit_with_reply) and takes their replies back in order (OrderDriver
 // checks traits.pipelined). As a contract design (place/cancel/query) it is exactly
 // SingleWriterOrderEngine, and the conformance suite tests it as such.
-class SingleWriterOrderPipelined : public SingleWriterOrderEngine {
+
+using SingleWriterOrderEngine = SingleWriterOrderEngineT<>;
+
+template <sw::WaitStrategy Wait = sw::BlockingWaitStrategy>
+class SingleWriterOrderPipelinedT : public SingleWriterOrderEngineT<Wait> {
  public:
+  template <sw::WaitStrategy W>
+  using with_wait = SingleWriterOrderPipelinedT<W>;
   static constexpr std::size_t kPipelineWindow = 128;  // per client; a power of two
   static constexpr DesignTraits traits = [] {
-    DesignTraits t = SingleWriterOrderEngine::traits;
+    DesignTraits t = SingleWriterOrderEngineT<Wait>::traits;
     t.name = "single-writer-pipelined";
     t.pipelined = true;
     return t;
   }();
-  using SingleWriterOrderEngine::SingleWriterOrderEngine;
+  using SingleWriterOrderEngineT<Wait>::SingleWriterOrderEngineT;
 };
+
+using SingleWriterOrderPipelined = SingleWriterOrderPipelinedT<>;
 
 }  // namespace cp
