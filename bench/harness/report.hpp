@@ -225,6 +225,13 @@ inline std::string join_percents(const std::vector<double>& v) {
   return text;
 }
 
+// load_average_1min: /proc/loadavg's first field, or -1 if unreadable.
+inline double load_average_1min() {
+  std::ifstream in("/proc/loadavg");
+  double v = -1;
+  return (in >> v) ? v : -1;
+}
+
 inline void print_run_header(std::ostream& out, const MachineInfo& m, const TimerFloor& floor,
                              const CompareOptions& o) {
   out << "machine:     " << m.cpu << ", " << m.cores << " cores, host " << m.host_name << "\n"
@@ -263,6 +270,14 @@ inline void print_run_header(std::ostream& out, const MachineInfo& m, const Time
       << "             from each op's intended start (coordinated omission corrected)\n"
       << "abseil:      mutex deadlock detection OFF for this benchmark (kIgnore: it costs\n"
       << "             ~40 ns per uncontended lock in Debian's build); tests keep it on\n";
+  if (const double load = load_average_1min(); load >= 0) {
+    out << "load:        1-minute load average " << format_fixed(load, 2) << " at the start";
+    if (m.cores != 0 && load > 0.5 * m.cores)
+      out << "\nWARNING:     other processes compete for the " << m.cores
+          << " cores: every client preempted\n"
+          << "             by them adds to the tails, most of all in open rows (a backlog)";
+    out << "\n";
+  }
 }
 
 // A describe() may name the row's thread count; the table spans several, so its heading drops

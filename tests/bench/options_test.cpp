@@ -129,6 +129,11 @@ TEST_CASE("options: profiles, and explicit options on top of them", "[unit]") {
   REQUIRE(quick.threads == std::vector<unsigned>{1, 2});
   REQUIRE(quick.rates == std::vector<double>{50});
   REQUIRE(quick.seconds == cp::bench::kQuickSeconds);
+  REQUIRE(quick.knobs.cache.key_space == 10000);  // a smaller cache: setup stays short
+  REQUIRE(quick.knobs.cache.capacity == 5000);
+  REQUIRE(parse_ok({"--set", "cache.key_space=20000", "--profile", "quick"})
+              .knobs.cache.key_space == 20000);  // explicit knobs win over the profile's
+  REQUIRE(parse_ok({}).knobs.cache.key_space == cp::CacheParams{}.key_space);
   const auto full = parse_ok({"--profile=full"});
   REQUIRE(full.threads == std::vector<unsigned>{1, 2, 3, 4, 5, 6, 7, 8});
   REQUIRE(full.open_threads == full.threads);
