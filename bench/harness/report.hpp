@@ -321,7 +321,7 @@ inline void print_table(std::ostream& out, std::string_view title, std::string_v
   out << "  check\n";
   for (const auto& row : rows) {
     const RunResult& r = row.result;
-    const bool near = near_timer_floor(r.service.p50, floor);
+    const bool near = near_timer_floor(r.latency.p50, floor);
     const bool behind = fell_behind(r);
     any_near_floor |= near;
     any_behind |= behind;
@@ -353,7 +353,7 @@ inline void print_table(std::ostream& out, std::string_view title, std::string_v
     out << "! achieved below " << format_fixed(kFellBehindFraction * 100, 0)
         << "% of the offered rate: the clients fell behind, the backlog is in the latency\n";
   if (any_near_floor)
-    out << "* service-time p50 below " << format_fixed(kNearFloorFactor, 0) << " timer floors ("
+    out << "* p50 below " << format_fixed(kNearFloorFactor, 0) << " timer floors ("
         << floor.p50_ns << " ns each): mostly the clock, not the operation\n";
   if (any_pipelined)
     out << "~ pipelined design: latency is the hand-off time, not the reply latency\n";

@@ -113,7 +113,7 @@ inline std::string rows_csv_line(const ReportRow& row, const RunContext& ctx) {
   field(r.latency.p9999);
   field(r.latency.max);
   field(ctx.floor.p50_ns);
-  field(int{near_timer_floor(r.service.p50, ctx.floor)});
+  field(int{near_timer_floor(r.latency.p50, ctx.floor)});
   field(int{r.verdict.passed});
   text(r.verdict.detail);
   field(r.service.p50);
@@ -269,7 +269,7 @@ inline std::string results_json(const std::vector<ReportRow>& rows, const RunCon
         << "      \"service_p99_ns\": " << r.service.p99 << ",\n"
         << "      \"unissued\": " << r.unissued << ",\n"
         << "      \"p50_near_floor\": "
-        << (near_timer_floor(r.service.p50, ctx.floor) ? "true" : "false") << ",\n"
+        << (near_timer_floor(r.latency.p50, ctx.floor) ? "true" : "false") << ",\n"
         << "      \"passed\": " << (r.verdict.passed ? "true" : "false") << ",\n"
         << "      \"detail\": " << json_escape(r.verdict.detail) << "\n"
         << "    }";
