@@ -41,7 +41,7 @@ inline constexpr double kMaxRatePercent = 1000;
 // (every workload and design: closed-loop thread sweep plus open rows at 50% and 90%) under
 // 3 minutes on 2 cores with ~25% more designs than today; bench/README.md has the timings.
 inline constexpr double kQuickSeconds = 0.05;
-inline constexpr double kDefaultSeconds = 0.4;
+inline constexpr double kDefaultSeconds = 0.3;
 inline constexpr double kFullSeconds = 1.0;
 
 enum class Profile { quick, standard, full };  // standard prints as "default"
@@ -156,7 +156,7 @@ inline std::string compare_usage() {
       "      quick    smoke run: threads 1,C; closed + open 50%; 0.05 s per row; cache\n"
       "               key_space 10000, capacity 5000 (< 30 s)\n"
       "      default  threads 1,2,4,8 (scaled to cores C: 1,C/2,C,2C,4C); closed at each,\n"
-      "               open at 50% and 90% at the count closest to C; 0.4 s per row (< 3 min)\n"
+      "               open at 50% and 90% at the count closest to C; 0.3 s per row (< 3 min)\n"
       "      full     threads 1..8 (more cores: the default list); open at every count at\n"
       "               10,50,80,95%; 1 s per row (long)\n"
       "  --workload counter|cache|order|all   workloads to run (default all; comma list ok)\n"
