@@ -1,16 +1,32 @@
 #!/usr/bin/env bash
 # compare.sh: the README's main command. Installs what is missing, builds the release preset
-# and runs the comparison of every workload and design. Extra arguments go to `compare`
-# (try --help); without any, it runs the default comparison (about 2.5 minutes on 2 cores, after the
-# build) and writes a CSV under results/.
+# and runs the comparison. Without arguments: the default profile (every workload and design,
+# the closed-loop thread sweep plus open-loop rows at 50% and 90%; under 3 minutes on 2 cores
+# after the build). Arguments go to `compare` (try --help; --profile quick|full, --workload ...).
+# Results go to results/<UTC yyyymmdd-HHMMSS>/ (rows.csv, percentiles.csv, results.json,
+# summary.txt) unless --out says otherwise; when the report generator (bench/report/) is
+# present, its plots are drawn into the same directory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 cmake --preset release --log-level=WARNING >/dev/null
 cmake --build --preset release --target compare
-mkdir -p results
-csv="results/compare-$(date +%Y%m%d-%H%M%S).csv"
-if [ $# -eq 0 ]; then
-  exec ./build/release/bench/compare --csv "$csv"
+
+out="results/$(date -u +%Y%m%d-%H%M%S)"
+prev=""
+for arg in "$@"; do  # --help/--list print and exit; an explicit --out wins (compare: last wins)
+  case $arg in
+    --help|-h|--list) exec ./build/release/bench/compare "$@" ;;
+    --out=*) out=${arg#--out=} ;;
+  esac
+  [ "$prev" = "--out" ] && out=$arg
+  prev=$arg
+done
+
+status=0
+./build/release/bench/compare --out "$out" "$@" || status=$?
+if [ "$status" -ne 2 ] && [ -f bench/report/make_report.py ] && [ -f "$out/rows.csv" ]; then
+  /usr/bin/python3 bench/report/make_report.py "$out" ||
+    echo "compare.sh: the report generator failed; the results are in $out" >&2
 fi
-exec ./build/release/bench/compare "$@"
+exit "$status"

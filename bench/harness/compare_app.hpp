@@ -1,26 +1,38 @@
 // compare_app.hpp: the `compare` command as a function, so tests can run it in-process.
 //
 //   build_catalogue - workload and design names, for the option parser and --list.
-//   run_compare     - parse, run every selected row, print tables (+ CSV); returns the exit
-//                     status: 0 all rows passed, 1 some row's correctness check failed, 2 bad
-//                     usage. Progress (one line per row) goes to `progress`.
+//   TeeBuffer       - a streambuf writing to two others (the terminal and summary.txt).
+//   format_eta      - "1m23s".
+//   run_compare     - parse, run every planned row (closed, then open rows at a % of it),
+//                     print tables, write the result files; returns the exit status: 0 all
+//                     rows passed, 1 some row's correctness check failed (or a file could not
+//                     be written), 2 bad usage. Progress (one line per row, with an ETA) goes
+//                     to `progress`; the header, tables and summary to `out`.
 #pragma once
 
 #include <absl/synchronization/mutex.h>
 
 #include <algorithm>
 #include <chrono>
-#include <iomanip>
+#include <cstdio>
 #include <exception>
+#include <filesystem>
 #include <fstream>
+#include <iomanip>
+#include <map>
 #include <optional>
 #include <ostream>
+#include <sstream>
+#include <streambuf>
 #include <string>
 #include <vector>
 
+#include "bench/harness/open_loop.hpp"
 #include "bench/harness/options.hpp"
 #include "bench/harness/report.hpp"
+#include "bench/harness/results.hpp"
 #include "bench/harness/runner.hpp"
+#include "bench/harness/sweep.hpp"
 #include "bench/harness/timer.hpp"
 #include "bench/harness/workloads.hpp"
 
@@ -64,13 +76,47 @@ inline void print_design_list(std::ostream& out) {
       if (t.queue_bound) out << "; queue bound " << t.queue_bound;
       if (t.overload != Overload::not_applicable) out << "; overload " << to_string(t.overload);
       if (t.exposes_commit_order) out << "; exposes commit order";
+      if (t.owned_threads) out << "; owns " << t.owned_threads << " thread(s)";
+      if (design_is_pipelined<D>()) out << "; pipelined";
       if (!t.eviction.empty()) out << "; eviction " << t.eviction;
       out << "]\n";
     });
   });
 }
 
-inline int run_compare(const std::vector<std::string>& args, std::ostream& out,
+// TeeBuffer: everything written goes to both buffers (the terminal and summary.txt).
+class TeeBuffer : public std::streambuf {
+ public:
+  TeeBuffer(std::streambuf* first, std::streambuf* second) : first_(first), second_(second) {}
+
+ protected:
+  int overflow(int c) override {
+    if (traits_type::eq_int_type(c, traits_type::eof())) return traits_type::not_eof(c);
+    const char ch = traits_type::to_char_type(c);
+    const bool ok = first_->sputc(ch) != traits_type::eof() && second_->sputc(ch) != traits_type::eof();
+    return ok ? c : traits_type::eof();
+  }
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    const auto a = first_->sputn(s, n), b = second_->sputn(s, n);
+    return std::min(a, b);
+  }
+  int sync() override {
+    const int a = first_->pubsync(), b = second_->pubsync();
+    return a == 0 && b == 0 ? 0 : -1;
+  }
+
+ private:
+  std::streambuf* first_;
+  std::streambuf* second_;
+};
+
+inline std::string format_eta(double seconds) {
+  const long s = std::max(0L, static_cast<long>(seconds + 0.5));
+  if (s < 60) return std::to_string(s) + "s";
+  return std::to_string(s / 60) + "m" + (s % 60 < 10 ? "0" : "") + std::to_string(s % 60) + "s";
+}
+
+inline int run_compare(const std::vector<std::string>& args, std::ostream& terminal,
                        std::ostream& progress) {
   const Catalogue catalogue = build_catalogue();
   const ParsedOptions parsed = parse_compare_options(args, catalogue);
@@ -80,14 +126,23 @@ inline int run_compare(const std::vector<std::string>& args, std::ostream& out,
   }
   const CompareOptions& opts = *parsed.options;
   if (opts.help) {
-    out << compare_usage();
+    terminal << compare_usage();
     return 0;
   }
   if (opts.list) {
-    print_design_list(out);
+    print_design_list(terminal);
     return 0;
   }
 
+  // Where the results go, checked before anything runs (a bad path is a usage error).
+  if (!opts.out_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(opts.out_dir, ec);
+    if (ec || !std::filesystem::is_directory(opts.out_dir)) {
+      progress << "compare: --out: cannot create directory '" << opts.out_dir << "'\n";
+      return 2;
+    }
+  }
   std::ofstream csv;
   if (!opts.csv_path.empty()) {
     csv.open(opts.csv_path);
@@ -95,77 +150,106 @@ inline int run_compare(const std::vector<std::string>& args, std::ostream& out,
       progress << "compare: --csv: cannot write '" << opts.csv_path << "'\n";
       return 2;
     }
-    csv << CsvWriter::header() << "\n";
   }
 
+  // Everything `terminal` gets also goes into summary.txt.
+  std::ostringstream summary;
+  TeeBuffer tee(terminal.rdbuf(), summary.rdbuf());
+  std::ostream out(&tee);
+
   disable_abseil_deadlock_detection();
-  const MachineInfo machine = MachineInfo::detect();
-  const TimerFloor floor = measure_timer_floor();
-  print_run_header(out, machine, floor, opts.seconds, opts.seed);
+  RunContext ctx{MachineInfo::detect(), measure_timer_floor(), opts, self_executable()};
+  print_run_header(out, ctx.machine, ctx.floor, opts);
   out.flush();
 
   auto selected = [&](const std::string& workload) {
     return std::find(opts.workloads.begin(), opts.workloads.end(), workload) !=
            opts.workloads.end();
   };
-  // A design that is not thread-safe (the reference) runs once, at 1 thread: the baseline.
-  auto thread_counts = [&](const DesignTraits& t) {
-    return t.thread_safe ? opts.threads : std::vector<unsigned>{1};
-  };
+  const RunOptions run_options{};
+  const double seconds_per_row = opts.seconds + run_options.warmup_for(opts.seconds);
 
-  auto workloads = registered_workloads();
+  auto workloads = registered_workloads(opts.knobs);
   std::size_t total_rows = 0;
   for_each_in_tuple(workloads, [&](auto& w) {
     using W = std::remove_cvref_t<decltype(w)>;
     if (!selected(w.name)) return;
     for_each_design<typename W::DesignRegistry>([&]<class D>() {
       if (opts.wants_design(D::traits.name))
-        total_rows += w.tables.size() * thread_counts(D::traits).size();
+        total_rows += w.tables.size() * plan_design_rows(opts, D::traits.thread_safe).size();
     });
   });
 
   const auto started = std::chrono::steady_clock::now();
   std::size_t done = 0, failed = 0;
+  std::vector<ReportRow> all_rows;
   for_each_in_tuple(workloads, [&](auto& w) {
     using W = std::remove_cvref_t<decltype(w)>;
     if (!selected(w.name)) return;
     for (const auto& table : w.tables) {
-      std::vector<RunResult> rows;
+      std::vector<ReportRow> rows;
       std::string params;
       for_each_design<typename W::DesignRegistry>([&]<class D>() {
         using Driver = typename W::template Driver<D>;
         if (!opts.wants_design(D::traits.name)) return;
-        for (unsigned threads : thread_counts(D::traits)) {
+        std::map<unsigned, double> closed_throughput;  // by thread count, this design+table
+        for (const PlannedRow& plan : plan_design_rows(opts, D::traits.thread_safe)) {
           RunResult r;
           try {
-            r = run_closed_loop<Driver>(table.params, threads, opts.seconds, opts.seed);
+            if (plan.load == LoadModel::closed) {
+              r = run_closed_loop<Driver>(table.params, plan.threads, opts.seconds, opts.seed,
+                                          run_options);
+              if (r.verdict.passed) closed_throughput[plan.threads] = r.throughput;
+            } else {
+              const auto base = closed_throughput.find(plan.threads);
+              if (base == closed_throughput.end() || !(base->second > 0))
+                throw std::runtime_error("no passing closed-loop row at " +
+                                         std::to_string(plan.threads) +
+                                         " threads to take a percent of");
+              r = run_open_loop<Driver>(table.params, plan.threads,
+                                        offered_rate_for(base->second, plan.rate_percent),
+                                        opts.seconds, opts.seed, run_options);
+            }
           } catch (const std::exception& e) {
             r.workload = w.name;
             r.design = std::string(D::traits.name);
             r.traits = D::traits;
-            r.threads = threads;
+            r.pipelined = design_is_pipelined<D>();
+            r.threads = plan.threads;
+            r.load = plan.load;
             r.requested_seconds = opts.seconds;
             r.seed = opts.seed;
             r.verdict = {false, std::string("could not run: ") + e.what()};
           }
+          r.rate_percent = plan.rate_percent;
           if (params.empty()) params = r.params;
           ++done;
+          const double elapsed =
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+          const double overhead_per_row =
+              std::max(0.0, elapsed - done * seconds_per_row) / static_cast<double>(done);
+          const double eta = (total_rows - done) * (seconds_per_row + overhead_per_row);
           progress << "[" << done << "/" << total_rows << "] " << table.title << " " << r.design
-                   << " x" << threads << ": " << format_rate(r.throughput) << " ops/s, p99 "
-                   << format_ns(static_cast<double>(r.latency.p99)) << ", "
-                   << (r.verdict.passed ? "pass" : "FAIL: " + r.verdict.detail) << "\n";
+                   << " x" << plan.threads << " " << load_label(r) << ": "
+                   << format_rate(r.throughput) << " ops/s";
+          if (r.load == LoadModel::open) progress << " (offered " << format_rate(r.offered_rate) << ")";
+          progress << ", p99 " << format_ns(static_cast<double>(r.latency.p99)) << ", "
+                   << (r.verdict.passed ? "pass" : "FAIL: " + r.verdict.detail) << "  ETA "
+                   << format_eta(eta) << "\n";
           progress.flush();
-          rows.push_back(std::move(r));
+          rows.push_back(ReportRow::of("r" + std::to_string(all_rows.size() + rows.size() + 1),
+                                       table.title, std::move(r)));
         }
       });
       if (rows.empty()) continue;
-      print_table(out, table.title, params, rows, floor);
-      out.flush();
       const auto ref = reference_throughput(rows);
-      for (const auto& r : rows) {
-        failed += r.verdict.passed ? 0 : 1;
-        if (csv.is_open()) csv << CsvWriter::line(r, table.title, ref, machine, floor) << "\n";
+      for (auto& row : rows) {
+        if (ref) row.vs_ref = row.result.throughput / *ref;
+        failed += row.result.verdict.passed ? 0 : 1;
       }
+      print_table(out, table.title, params, rows, ctx.floor);
+      out.flush();
+      for (auto& row : rows) all_rows.push_back(std::move(row));
     }
   });
 
@@ -173,13 +257,28 @@ inline int run_compare(const std::vector<std::string>& args, std::ostream& out,
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   out << "\n" << done << " rows in " << format_fixed(elapsed, 1) << " s; "
       << (failed ? std::to_string(failed) + " FAILED their correctness check"
-                 : std::string("all passed their correctness check"));
+                 : std::string("all passed their correctness check"))
+      << "\n";
+  bool write_failed = false;
   if (csv.is_open()) {
+    csv << rows_csv_header() << "\n";
+    for (const auto& row : all_rows) csv << rows_csv_line(row, ctx) << "\n";
     csv.flush();
-    out << "; CSV: " << opts.csv_path << (csv ? "" : " (WRITE ERROR)");
+    write_failed |= !csv;
+    out << "CSV:     " << opts.csv_path << (csv ? "" : " (WRITE ERROR)") << "\n";
   }
-  out << "\n";
-  if (csv.is_open() && !csv) return 1;
+  if (!opts.out_dir.empty()) {
+    out << "results: " << opts.out_dir
+        << "/{rows.csv,percentiles.csv,results.json,summary.txt}\n";
+    out.flush();
+    const std::string error = write_result_files(opts.out_dir, all_rows, ctx, summary.str());
+    if (!error.empty()) {
+      progress << "compare: " << error << "\n";
+      write_failed = true;
+    }
+  }
+  out.flush();
+  if (write_failed) return 1;
   return failed ? 1 : 0;
 }
 

@@ -1,7 +1,10 @@
 // options.hpp: the command line of `compare`, parsed and validated without running anything.
 //
 //   Catalogue             - the workloads and their design names (what the options may name).
-//   CompareOptions        - what to run.
+//   Profile               - quick | default | full: a preset of the settings below.
+//   ProfileSettings       - what a profile sets (thread counts, loads, rates, seconds).
+//   default_thread_counts - the thread sweep scaled to the machine's cores.
+//   CompareOptions        - what to run (a profile's settings with explicit flags on top).
 //   parse_compare_options - argv -> CompareOptions, or a one-line error (the caller exits 2).
 //   compare_usage         - the --help text.
 //
@@ -17,7 +20,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
+
+#include "bench/harness/knobs.hpp"
 
 namespace cp::bench {
 
@@ -27,25 +33,114 @@ struct CatalogueEntry {
 };
 using Catalogue = std::vector<CatalogueEntry>;
 
-// Per-row duration of the default run. With the rows registered at the time of writing
-// (counter 17, cache 2 x 13, order 13, plus warm-up and setup) the full default run stays
-// under ~2.5 minutes on 2 cores; see bench/README.md.
-inline constexpr double kDefaultSeconds = 1.0;
 inline constexpr std::uint64_t kDefaultSeed = 20261122;
 inline constexpr unsigned kMaxThreads = 1024;
+inline constexpr double kMaxRatePercent = 1000;
+
+// Measured seconds per row of each profile. The default profile's value keeps the default run
+// (every workload and design: closed-loop thread sweep plus open rows at 50% and 90%) under
+// 3 minutes on 2 cores with ~25% more designs than today; bench/README.md has the timings.
+inline constexpr double kQuickSeconds = 0.05;
+inline constexpr double kDefaultSeconds = 0.3;
+inline constexpr double kFullSeconds = 1.0;
+
+enum class Profile { quick, standard, full };  // standard prints as "default"
+
+constexpr std::string_view to_string(Profile p) {
+  return p == Profile::quick ? "quick" : p == Profile::standard ? "default" : "full";
+}
+
+enum class LoadSelection { closed, open, both };
+
+constexpr std::string_view to_string(LoadSelection l) {
+  return l == LoadSelection::closed ? "closed" : l == LoadSelection::open ? "open" : "both";
+}
+
+// default_thread_counts: 1, 2, 4, 8 on 1 or 2 cores; on N cores 1, N/2, N, 2N, 4N (each once).
+inline std::vector<unsigned> default_thread_counts(unsigned cores) {
+  if (cores <= 2) return {1, 2, 4, 8};
+  std::vector<unsigned> counts;
+  for (unsigned n : {1u, cores / 2, cores, 2 * cores, 4 * cores})
+    if (n >= 1 && n <= kMaxThreads && std::find(counts.begin(), counts.end(), n) == counts.end())
+      counts.push_back(n);
+  return counts;
+}
+
+// closest_to: the count in `counts` nearest to `target` (the smaller one on a tie).
+inline unsigned closest_to(const std::vector<unsigned>& counts, unsigned target) {
+  unsigned best = counts.front();
+  for (unsigned n : counts) {
+    const auto d = [&](unsigned x) { return x > target ? x - target : target - x; };
+    if (d(n) < d(best) || (d(n) == d(best) && n < best)) best = n;
+  }
+  return best;
+}
+
+struct ProfileSettings {
+  std::vector<unsigned> threads;  // closed-loop sweep
+  bool open_at_every_thread_count = false;  // else: one count, the one closest to the cores
+  LoadSelection load = LoadSelection::both;
+  std::vector<double> rates;      // percent of the closed-loop throughput
+  double seconds = kDefaultSeconds;
+  // Knob values the profile starts from (explicit --set on top). quick shrinks the cache:
+  // designs that answer through an owner thread pay ~10 us a call for the 50,000-entry prefill
+  // and the 100,000-key verify, seconds per row, which a smoke run cannot afford.
+  std::vector<std::string> knobs;
+};
+
+// profile_settings: quick = a smoke run (2 thread counts, one open rate, 0.05 s rows, a 10x
+// smaller cache);
+// default = the thread sweep closed + 50% and 90% open at one thread count (the core count);
+// full = 1..8 threads (the default list on more than 2 cores), every rate at every count, 1 s.
+inline ProfileSettings profile_settings(Profile p, unsigned cores) {
+  const unsigned n = std::max(1u, cores);
+  switch (p) {
+    case Profile::quick:
+      return {n == 1 ? std::vector<unsigned>{1, 2} : std::vector<unsigned>{1, n}, false,
+              LoadSelection::both, {50}, kQuickSeconds,
+              {"cache.key_space=10000", "cache.capacity=5000"}};
+    case Profile::standard:
+      return {default_thread_counts(n), false, LoadSelection::both, {50, 90}, kDefaultSeconds, {}};
+    case Profile::full: {
+      std::vector<unsigned> threads = default_thread_counts(n);
+      if (n <= 2) threads = {1, 2, 3, 4, 5, 6, 7, 8};
+      return {threads, true, LoadSelection::both, {10, 50, 80, 95}, kFullSeconds, {}};
+    }
+  }
+  return {};
+}
 
 struct CompareOptions {
   std::vector<std::string> workloads;  // selected, in catalogue order; never empty after parsing
   std::vector<std::string> designs;    // empty: every design
-  std::vector<unsigned> threads{1, 2, 4, 8};
+  Profile profile = Profile::standard;
+  unsigned cores = 0;                  // what the thread defaults were scaled to
+  std::vector<unsigned> threads;       // closed-loop thread counts (the requested sweep)
+  std::vector<unsigned> open_threads;  // open-loop thread counts (empty when load is closed)
+  LoadSelection load = LoadSelection::both;
+  std::vector<double> rates;           // open loop: percent of the closed-loop throughput
   double seconds = kDefaultSeconds;
   std::uint64_t seed = kDefaultSeed;
-  std::string csv_path;                // empty: no CSV
+  Knobs knobs;
+  std::string out_dir;                 // empty: no result files
+  std::string csv_path;                // empty: no stand-alone CSV
   bool list = false;
   bool help = false;
 
   bool wants_design(std::string_view name) const {
     return designs.empty() || std::find(designs.begin(), designs.end(), name) != designs.end();
+  }
+  bool wants_closed() const { return load != LoadSelection::open; }
+  bool wants_open() const { return load != LoadSelection::closed; }
+
+  // closed_thread_counts: where closed rows run: the sweep (unless load is open only) plus
+  // every open-loop count (an open row's rate is a percent of the closed row beside it).
+  std::vector<unsigned> closed_thread_counts() const {
+    std::vector<unsigned> counts = wants_closed() ? threads : std::vector<unsigned>{};
+    if (wants_open())
+      for (unsigned n : open_threads)
+        if (std::find(counts.begin(), counts.end(), n) == counts.end()) counts.push_back(n);
+    return counts;
   }
 };
 
@@ -55,17 +150,46 @@ struct ParsedOptions {
 };
 
 inline std::string compare_usage() {
-  return "usage: compare [options]\n"
-         "  --workload counter|cache|order|all   workloads to run (default all; comma list ok)\n"
-         "  --design NAME[,NAME...]|all          designs by traits.name (default all)\n"
-         "  --threads N[,N...]                   client thread counts (default 1,2,4,8);\n"
-         "                                       a design that is not thread-safe runs at 1 only\n"
-         "  --seconds S                          measured seconds per row (default 1)  \n"
-         "  --seed N                             seed of every operation stream (default 20261122)\n"
-         "  --csv PATH                           also write one CSV line per row to PATH\n"
-         "  --list                               list the designs of each workload and exit\n"
-         "  --help                               this text\n"
-         "exit status: 0 all rows passed their correctness check, 1 some row failed, 2 bad usage\n";
+  std::string text =
+      "usage: compare [options]\n"
+      "  --profile quick|default|full   preset of the settings below (default: default)\n"
+      "      quick    smoke run: threads 1,C; closed + open 50%; 0.05 s per row; cache\n"
+      "               key_space 10000, capacity 5000 (< 30 s)\n"
+      "      default  threads 1,2,4,8 (scaled to cores C: 1,C/2,C,2C,4C); closed at each,\n"
+      "               open at 50% and 90% at the count closest to C; 0.3 s per row (< 3 min)\n"
+      "      full     threads 1..8 (more cores: the default list); open at every count at\n"
+      "               10,50,80,95%; 1 s per row (long)\n"
+      "  --workload counter|cache|order|all   workloads to run (default all; comma list ok)\n"
+      "  --design NAME[,NAME...]|all          designs by traits.name (default all)\n"
+      "  --threads N[,N...]                   closed-loop client thread counts; a design that\n"
+      "                                       is not thread-safe runs at 1 only\n"
+      "  --load closed|open|both              load models (default both). closed: saturation,\n"
+      "                                       each client issues its next op when the last\n"
+      "                                       returns; open: a fixed offered rate, latency from\n"
+      "                                       each op's intended start (coordinated omission\n"
+      "                                       corrected). An open row always gets a closed row\n"
+      "                                       at its thread count first: its 100%\n"
+      "  --rates P[,P...]                     open-loop offered rates, percent of that closed\n"
+      "                                       row's throughput (0 < P <= 1000)\n"
+      "  --open-threads N[,N...]|all          open-loop thread counts (all = --threads)\n"
+      "  --seconds S                          measured seconds per row\n"
+      "  --seed N                             seed of every operation stream (default 20261122)\n"
+      "  --set WORKLOAD.KNOB=VALUE[,...]      a workload parameter (repeatable); knobs:\n";
+  for (const auto& spec : knob_specs()) {
+    std::string line = "      " + std::string(spec.name);
+    line.resize(std::max<std::size_t>(line.size() + 1, 22), ' ');
+    text += line + std::string(spec.help) + " (default " + spec.get(Knobs{}) + ")\n";
+  }
+  text +=
+      "  --out DIR                            write rows.csv, percentiles.csv, results.json and\n"
+      "                                       summary.txt into DIR (created if missing)\n"
+      "  --csv PATH                           also write the rows.csv table to PATH\n"
+      "  --list                               list the designs of each workload and exit\n"
+      "  --help                               this text\n"
+      "Explicit options override the profile's values. Every knob's value is printed in the\n"
+      "header and recorded in the result files.\n"
+      "exit status: 0 all rows passed their correctness check, 1 some row failed, 2 bad usage\n";
+  return text;
 }
 
 namespace detail {
@@ -103,17 +227,48 @@ inline std::optional<double> parse_double(const std::string& text) {
   return value;
 }
 
+// A comma list of thread counts in 1..kMaxThreads, duplicates dropped; or an error.
+inline std::optional<std::vector<unsigned>> parse_thread_list(const std::string& v,
+                                                              std::string& error,
+                                                              std::string_view option) {
+  std::vector<unsigned> counts;
+  for (const auto& part : split_commas(v)) {
+    const auto n = parse_unsigned(part);
+    if (!n || *n == 0 || *n > kMaxThreads) {
+      error = std::string(option) + ": '" + part + "' is not a thread count in 1.." +
+              std::to_string(kMaxThreads);
+      return std::nullopt;
+    }
+    if (std::find(counts.begin(), counts.end(), *n) == counts.end())
+      counts.push_back(static_cast<unsigned>(*n));
+  }
+  return counts;
+}
+
 }  // namespace detail
 
 // parse_compare_options: args are argv[1..]. Accepts "--opt value" and "--opt=value"; a repeated
-// option's last value wins. Names are checked against the catalogue: an unknown workload, or a
-// design that none of the selected workloads has, is an error.
+// option's last value wins (--set accumulates). Names are checked against the catalogue: an
+// unknown workload, or a design that none of the selected workloads has, is an error. `cores`
+// scales the default thread counts (the machine's, unless a test passes another).
 inline ParsedOptions parse_compare_options(const std::vector<std::string>& args,
-                                           const Catalogue& catalogue) {
+                                           const Catalogue& catalogue,
+                                           unsigned cores = std::thread::hardware_concurrency()) {
   CompareOptions o;
+  o.cores = std::max(1u, cores);
   auto fail = [](std::string message) { return ParsedOptions{std::nullopt, std::move(message)}; };
   std::string workload_arg = "all", design_arg = "all";
+  std::optional<std::vector<unsigned>> threads, open_threads;
+  bool open_threads_all = false;
+  std::optional<LoadSelection> load;
+  std::optional<std::vector<double>> rates;
+  std::optional<double> seconds;
+  std::vector<std::string> knob_assignments;
 
+  static const char* const kValued[] = {"--profile", "--workload", "--design", "--threads",
+                                        "--load",    "--rates",    "--open-threads",
+                                        "--seconds", "--seed",     "--set",
+                                        "--out",     "--csv"};
   for (std::size_t i = 0; i < args.size(); ++i) {
     std::string name = args[i];
     std::optional<std::string> value;
@@ -127,42 +282,82 @@ inline ParsedOptions parse_compare_options(const std::vector<std::string>& args,
       (name == "--list" ? o.list : o.help) = true;
       continue;
     }
-    if (name != "--workload" && name != "--design" && name != "--threads" &&
-        name != "--seconds" && name != "--seed" && name != "--csv")
+    if (std::find(std::begin(kValued), std::end(kValued), name) == std::end(kValued))
       return fail("unknown option '" + args[i] + "' (see --help)");
     if (!value) {
       if (i + 1 >= args.size()) return fail("option " + name + " needs a value");
       value = args[++i];
     }
     const std::string& v = *value;
-    if (name == "--workload") {
+    std::string error;
+    if (name == "--profile") {
+      if (v == "quick") o.profile = Profile::quick;
+      else if (v == "default") o.profile = Profile::standard;
+      else if (v == "full") o.profile = Profile::full;
+      else return fail("--profile: '" + v + "' is not quick, default or full");
+    } else if (name == "--workload") {
       workload_arg = v;
     } else if (name == "--design") {
       design_arg = v;
     } else if (name == "--threads") {
-      o.threads.clear();
+      threads = detail::parse_thread_list(v, error, "--threads");
+      if (!threads) return fail(error);
+    } else if (name == "--open-threads") {
+      open_threads_all = v == "all";
+      if (!open_threads_all) {
+        open_threads = detail::parse_thread_list(v, error, "--open-threads");
+        if (!open_threads) return fail(error);
+      }
+    } else if (name == "--load") {
+      if (v == "closed") load = LoadSelection::closed;
+      else if (v == "open") load = LoadSelection::open;
+      else if (v == "both") load = LoadSelection::both;
+      else return fail("--load: '" + v + "' is not closed, open or both");
+    } else if (name == "--rates") {
+      rates.emplace();
       for (const auto& part : detail::split_commas(v)) {
-        const auto n = detail::parse_unsigned(part);
-        if (!n || *n == 0 || *n > kMaxThreads)
-          return fail("--threads: '" + part + "' is not a thread count in 1.." +
-                      std::to_string(kMaxThreads));
-        if (std::find(o.threads.begin(), o.threads.end(), *n) == o.threads.end())
-          o.threads.push_back(static_cast<unsigned>(*n));
+        const auto p = detail::parse_double(part);
+        if (!p || *p <= 0 || *p > kMaxRatePercent)
+          return fail("--rates: '" + part + "' is not a percent in (0, 1000]");
+        if (std::find(rates->begin(), rates->end(), *p) == rates->end()) rates->push_back(*p);
       }
     } else if (name == "--seconds") {
       const auto s = detail::parse_double(v);
       if (!s || *s <= 0 || *s > 3600)
         return fail("--seconds: '" + v + "' is not a duration in (0, 3600] seconds");
-      o.seconds = *s;
+      seconds = *s;
     } else if (name == "--seed") {
       const auto s = detail::parse_unsigned(v);
       if (!s) return fail("--seed: '" + v + "' is not an unsigned 64-bit integer");
       o.seed = *s;
+    } else if (name == "--set") {
+      for (const auto& part : detail::split_commas(v)) knob_assignments.push_back(part);
+    } else if (name == "--out") {
+      if (v.empty()) return fail("--out: the directory is empty");
+      o.out_dir = v;
     } else {  // --csv
       if (v.empty()) return fail("--csv: the path is empty");
       o.csv_path = v;
     }
   }
+
+  // The profile first, explicit options on top.
+  const ProfileSettings preset = profile_settings(o.profile, o.cores);
+  o.threads = threads ? *threads : preset.threads;
+  o.load = load ? *load : preset.load;
+  o.rates = rates ? *rates : preset.rates;
+  o.seconds = seconds ? *seconds : preset.seconds;
+  if (o.wants_open()) {
+    if (open_threads) o.open_threads = *open_threads;
+    else if (open_threads_all || preset.open_at_every_thread_count || o.load == LoadSelection::open)
+      o.open_threads = o.threads;
+    else
+      o.open_threads = {closest_to(o.threads, o.cores)};
+  }
+  for (const auto& assignment : preset.knobs)
+    if (auto error = apply_knob(o.knobs, assignment)) return fail("profile: " + *error);
+  for (const auto& assignment : knob_assignments)
+    if (auto error = apply_knob(o.knobs, assignment)) return fail(*error);
 
   // Workloads, kept in catalogue order.
   if (workload_arg == "all") {

@@ -1,17 +1,24 @@
-// report.hpp: what a person reads (a table per workload) and what a script reads (CSV).
+// report.hpp: what a person reads: the run's header and a table per workload table.
 //
-//   MachineInfo        - the fingerprint printed with every result: CPU, cores, compiler, build.
-//   format_ns          - 850 ns / 1.25 us / 3.40 ms / 1.20 s
-//   format_rate        - 12.3 M / 850 k / 999
-//   reference_throughput - the 1-thread reference row's ops/s: the "vs ref" denominator.
-//   print_run_header   - machine, timer floor, method, deadlock-detection note.
-//   print_table        - rows design x threads: ops/s, p50, p99, p99.9, max, vs ref, check.
-//   CsvWriter          - one line per row with every parameter and the fingerprint.
+//   MachineInfo          - the fingerprint printed with every result: CPU, cores, compiler,
+//                          build, git revision, date, host.
+//   format_ns            - 850 ns / 1.25 us / 3.40 ms / 1.20 s
+//   format_rate          - 12.3 M / 850 k / 999
+//   CurvePoint           - one point of a row's latency percentile curve.
+//   ReportRow            - a finished row as the reports keep it (the histogram reduced to its
+//                          curve), with its run id, table and vs-ref ratio.
+//   load_label           - "closed" / "open 50%".
+//   reference_throughput - the table's 1-thread closed reference row's ops/s: the vs-ref base.
+//   print_run_header     - machine, timer floor, profile and settings, knobs, method.
+//   print_table          - rows design x threads x load: ops/s, p50, p99, p99.9, max,
+//                          service p99, runnable threads, vs ref, check.
+//   CsvWriter            - RFC 4180 quoting (the files are written by results.hpp).
 #pragma once
 
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
 #include <ctime>
 #include <fstream>
 #include <iomanip>
@@ -21,8 +28,10 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <unistd.h>
 #include <vector>
 
+#include "bench/harness/options.hpp"
 #include "bench/harness/runner.hpp"
 #include "bench/harness/timer.hpp"
 #include "comparisons/common/traits.hpp"
@@ -47,18 +56,31 @@ struct MachineInfo {
   std::string build_type;   // CMAKE_BUILD_TYPE (+ sanitizers)
   std::string git_revision; // at configure time
   std::string date_utc;     // when the run started
+  std::string host_name;
+  double mhz_per_cpu = 0;   // "cpu MHz" of /proc/cpuinfo; 0 if unknown
 
   static MachineInfo detect() {
     MachineInfo m;
     m.cpu = "unknown CPU";
     std::ifstream cpuinfo("/proc/cpuinfo");
-    for (std::string line; std::getline(cpuinfo, line);) {
-      if (line.rfind("model name", 0) == 0) {
-        if (const auto colon = line.find(':'); colon != std::string::npos)
-          m.cpu = line.substr(line.find_first_not_of(" \t", colon + 1));
-        break;
+    auto value_of = [](const std::string& line) {
+      const auto colon = line.find(':');
+      if (colon == std::string::npos) return std::string();
+      const auto begin = line.find_first_not_of(" \t", colon + 1);
+      return begin == std::string::npos ? std::string() : line.substr(begin);
+    };
+    bool have_cpu = false, have_mhz = false;
+    for (std::string line; (!have_cpu || !have_mhz) && std::getline(cpuinfo, line);) {
+      if (!have_cpu && line.rfind("model name", 0) == 0) {
+        if (auto v = value_of(line); !v.empty()) m.cpu = v;
+        have_cpu = true;
+      } else if (!have_mhz && line.rfind("cpu MHz", 0) == 0) {
+        m.mhz_per_cpu = std::atof(value_of(line).c_str());
+        have_mhz = true;
       }
     }
+    char host[256] = {};
+    m.host_name = gethostname(host, sizeof host - 1) == 0 ? host : "unknown";
     m.cores = std::thread::hardware_concurrency();
 #if defined(__clang__)
     m.compiler = "clang " __clang_version__;
@@ -116,27 +138,146 @@ inline bool near_timer_floor(std::uint64_t p50_ns, const TimerFloor& floor) {
   return floor.p50_ns > 0 && static_cast<double>(p50_ns) < kNearFloorFactor * floor.p50_ns;
 }
 
-// reference_throughput: ops/s of the 1-thread row of the workload's reference design, if run.
-inline std::optional<double> reference_throughput(const std::vector<RunResult>& rows) {
-  for (const auto& r : rows)
-    if (r.traits.family == Family::reference && r.threads == 1 && r.throughput > 0)
+// percentile_curve_points: 0, 50, 75, 87.5, 93.75, ... (each step halves the remaining tail)
+// up to the first point >= 99.999, then 100 (the max): the x axis of an HDR-style plot.
+inline std::vector<double> percentile_curve_points() {
+  std::vector<double> points;
+  for (double tail = 1.0;; tail /= 2) {
+    const double p = 100.0 * (1.0 - tail);
+    points.push_back(p);
+    if (p >= 99.999) break;
+  }
+  points.push_back(100.0);
+  return points;
+}
+
+struct CurvePoint {
+  double percentile = 0;
+  std::uint64_t latency_ns = 0;
+};
+
+// percentile_curve: the histogram's value at each of percentile_curve_points().
+inline std::vector<CurvePoint> percentile_curve(const LatencyHistogram& h) {
+  std::vector<CurvePoint> curve;
+  for (double p : percentile_curve_points()) curve.push_back({p, h.value_at_percentile(p)});
+  return curve;
+}
+
+// ReportRow: a finished row. `result.histogram` is released once `curve` is taken (a full run
+// keeps hundreds of rows; a histogram is 440 KiB): read `curve` and the summaries, not it.
+struct ReportRow {
+  std::string run_id;             // "r17": unique in the run
+  std::string table;              // the table's title ("cache read-heavy")
+  RunResult result;
+  std::vector<CurvePoint> curve;  // latency (from the intended start for open rows)
+  std::optional<double> vs_ref;   // ops/s / the table's reference row's ops/s
+
+  static ReportRow of(std::string run_id, std::string table, RunResult&& r) {
+    ReportRow row{std::move(run_id), std::move(table), std::move(r), {}, std::nullopt};
+    row.curve = percentile_curve(row.result.histogram);
+    LatencyHistogram released = std::move(row.result.histogram);  // frees its memory
+    return row;
+  }
+};
+
+// format_percent: "50", "87.5", "99.9" (no trailing zeros; up to 6 decimals).
+inline std::string format_percent(double p) {
+  std::string text = format_fixed(p, 6);
+  while (text.back() == '0') text.pop_back();
+  if (text.back() == '.') text.pop_back();
+  return text;
+}
+
+// load_label: how a row's load model reads in a table: "closed", "open 50%".
+inline std::string load_label(const RunResult& r) {
+  if (r.load == LoadModel::closed) return "closed";
+  return "open " + format_percent(r.rate_percent) + "%";
+}
+
+// reference_throughput: ops/s of the table's 1-thread closed row of the reference design.
+inline std::optional<double> reference_throughput(const std::vector<ReportRow>& rows) {
+  for (const auto& row : rows) {
+    const RunResult& r = row.result;
+    if (r.traits.family == Family::reference && r.threads == 1 && r.load == LoadModel::closed &&
+        r.throughput > 0)
       return r.throughput;
+  }
   return std::nullopt;
 }
 
+// An open row whose achieved rate is below this fraction of the offered one fell behind.
+inline constexpr double kFellBehindFraction = 0.97;
+
+inline bool fell_behind(const RunResult& r) {
+  return r.load == LoadModel::open &&
+         (r.unissued > 0 || r.throughput < kFellBehindFraction * r.offered_rate);
+}
+
+inline std::string join_numbers(const std::vector<unsigned>& v) {
+  std::string text;
+  for (unsigned n : v) text += (text.empty() ? "" : ",") + std::to_string(n);
+  return text;
+}
+
+inline std::string join_percents(const std::vector<double>& v) {
+  std::string text;
+  for (double p : v) text += (text.empty() ? "" : ",") + format_percent(p);
+  return text;
+}
+
+// load_average_1min: /proc/loadavg's first field, or -1 if unreadable.
+inline double load_average_1min() {
+  std::ifstream in("/proc/loadavg");
+  double v = -1;
+  return (in >> v) ? v : -1;
+}
+
 inline void print_run_header(std::ostream& out, const MachineInfo& m, const TimerFloor& floor,
-                             double seconds, std::uint64_t seed) {
-  out << "machine:     " << m.cpu << ", " << m.cores << " cores\n"
+                             const CompareOptions& o) {
+  out << "machine:     " << m.cpu << ", " << m.cores << " cores, host " << m.host_name << "\n"
       << "build:       " << m.compiler << ", " << m.build_type << ", git " << m.git_revision
       << "\n"
       << "date:        " << m.date_utc << "\n"
       << "timer floor: p50 " << floor.p50_ns << " ns, p99 " << floor.p99_ns
       << " ns (steady_clock, empty operation timed like every design call)\n"
-      << "method:      closed loop, every operation timed into per-thread log-linear\n"
-      << "             histograms (<0.1% error) merged after join; " << format_fixed(seconds, 2)
-      << " s per row after a short warm-up; seed " << seed << "\n"
+      << "profile:     " << to_string(o.profile) << ": load " << to_string(o.load)
+      << "; closed threads " << join_numbers(o.closed_thread_counts());
+  if (o.wants_open())
+    out << "; open threads " << join_numbers(o.open_threads) << " at "
+        << join_percents(o.rates) << "% of the closed row";
+  out << "; " << format_fixed(o.seconds, 2) << " s per row; seed " << o.seed << "\n"
+      << "knobs:       ";
+  std::size_t column = 13;
+  bool first = true;
+  for (const auto& [name, value] : knob_values(o.knobs)) {
+    const std::string item = name + "=" + value;
+    if (!first && column + 1 + item.size() > 100) {
+      out << "\n             ";
+      column = 13;
+    } else if (!first) {
+      out << ' ';
+      ++column;
+    }
+    out << item;
+    column += item.size();
+    first = false;
+  }
+  out << "\n"
+      << "method:      every operation timed into per-thread log-linear histograms (<0.1%\n"
+      << "             error) merged after join, after a short warm-up. closed: each client\n"
+      << "             issues its next op when the last returns (saturation; tails understated).\n"
+      << "             open: ops on a fixed schedule at a % of the closed row's ops/s, latency\n"
+      << "             from each op's intended start (coordinated omission corrected)\n"
       << "abseil:      mutex deadlock detection OFF for this benchmark (kIgnore: it costs\n"
       << "             ~40 ns per uncontended lock in Debian's build); tests keep it on\n";
+  if (const double load = load_average_1min(); load >= 0) {
+    out << "load:        1-minute load average " << format_fixed(load, 2) << " at the start";
+    if (m.cores != 0 && load > 0.5 * m.cores)
+      out << "\nWARNING:     other processes compete for the " << m.cores
+          << " cores: every client preempted\n"
+          << "             by them adds to the tails, most of all in open rows (a backlog)";
+    out << "\n";
+  }
 }
 
 // A describe() may name the row's thread count; the table spans several, so its heading drops
@@ -151,105 +292,77 @@ inline std::string without_threads_token(std::string params) {
   return params;
 }
 
-// print_table: one workload (or one mix of it). `title` names it, `params` is describe().
+// print_table: one workload table, rows in run order (design x threads x load).
 inline void print_table(std::ostream& out, std::string_view title, std::string_view params,
-                        const std::vector<RunResult>& rows, const TimerFloor& floor) {
+                        const std::vector<ReportRow>& rows, const TimerFloor& floor) {
   out << "\n== " << title << " ==  " << without_threads_token(std::string(params)) << "\n";
   if (rows.empty()) {
     out << "(no rows)\n";
     return;
   }
   std::size_t design_width = 6;
-  for (const auto& r : rows) design_width = std::max(design_width, r.design.size());
-  const auto ref = reference_throughput(rows);
-  bool any_near_floor = false;
+  for (const auto& row : rows) design_width = std::max(design_width, row.result.design.size());
+  bool any_near_floor = false, any_behind = false, any_open = false, any_pipelined = false;
 
   auto cell = [&](std::string_view text, int width) {
     out << std::setw(width) << std::string(text);
   };
   out << std::left << std::setw(static_cast<int>(design_width)) << "design" << std::right;
   cell("threads", 8);
+  cell("run", 4);
+  cell("load", 10);
   cell("ops/s", 10);
   cell("p50", 11);
   cell("p99", 10);
   cell("p99.9", 10);
   cell("max", 10);
+  cell("svc p99", 10);
   cell("vs ref", 8);
   out << "  check\n";
-  for (const auto& r : rows) {
+  for (const auto& row : rows) {
+    const RunResult& r = row.result;
     const bool near = near_timer_floor(r.latency.p50, floor);
+    const bool behind = fell_behind(r);
     any_near_floor |= near;
-    out << std::left << std::setw(static_cast<int>(design_width)) << r.design << std::right;
+    any_behind |= behind;
+    any_open |= r.load == LoadModel::open;
+    any_pipelined |= r.pipelined;
+    out << std::left << std::setw(static_cast<int>(design_width))
+        << (r.design + (r.pipelined ? "~" : "")) << std::right;
     cell(std::to_string(r.threads), 8);
-    cell(format_rate(r.throughput), 10);
+    cell(std::to_string(r.runnable_threads()), 4);
+    cell(load_label(r), 10);
+    cell(format_rate(r.throughput) + (behind ? "!" : ""), 10);
     cell(format_ns(static_cast<double>(r.latency.p50)) + (near ? "*" : " "), 11);
     cell(format_ns(static_cast<double>(r.latency.p99)), 10);
     cell(format_ns(static_cast<double>(r.latency.p999)), 10);
     cell(format_ns(static_cast<double>(r.latency.max)), 10);
-    cell(ref ? format_fixed(r.throughput / *ref, 2) + "x" : "-", 8);
+    cell(r.load == LoadModel::open ? format_ns(static_cast<double>(r.service.p99)) : "-", 10);
+    cell(row.vs_ref && r.load == LoadModel::closed ? format_fixed(*row.vs_ref, 2) + "x" : "-", 8);
     std::string detail = r.verdict.detail;
-    if (detail.size() > 60) detail = detail.substr(0, 57) + "...";
+    if (detail.size() > 50) detail = detail.substr(0, 47) + "...";
     out << "  " << (r.verdict.passed ? "pass" : "FAIL") << (detail.empty() ? "" : "  ") << detail
         << "\n";
   }
+  out << "run = runnable threads (clients + threads the design owns)";
+  if (any_open)
+    out << "; open rows: ops/s achieved at the offered % of the closed row above, latency from\n"
+        << "each op's intended start, svc p99 = execute() time only";
+  out << "\n";
+  if (any_behind)
+    out << "! achieved below " << format_fixed(kFellBehindFraction * 100, 0)
+        << "% of the offered rate: the clients fell behind, the backlog is in the latency\n";
   if (any_near_floor)
     out << "* p50 below " << format_fixed(kNearFloorFactor, 0) << " timer floors ("
         << floor.p50_ns << " ns each): mostly the clock, not the operation\n";
-  if (!ref) out << "(vs ref: no 1-thread reference row in this run)\n";
+  if (any_pipelined)
+    out << "~ pipelined design: latency is the hand-off time, not the reply latency\n";
+  if (!reference_throughput(rows)) out << "(vs ref: no 1-thread reference row in this run)\n";
 }
 
-// CsvWriter: RFC 4180 quoting; the header names every column.
+// CsvWriter: RFC 4180 quoting.
 class CsvWriter {
  public:
-  static std::string header() {
-    return "date_utc,git,cpu,cores,compiler,build,workload,table,params,design,family,"
-           "thread_safe,linearizable_reads,lock_free,waiting,threads,seconds_requested,seed,"
-           "ops,wall_s,ops_per_s,vs_ref,mean_ns,min_ns,p50_ns,p90_ns,p99_ns,p999_ns,p9999_ns,"
-           "max_ns,timer_floor_ns,p50_near_floor,passed,detail";
-  }
-
-  static std::string line(const RunResult& r, std::string_view table, std::optional<double> ref,
-                          const MachineInfo& m, const TimerFloor& floor) {
-    std::ostringstream out;
-    auto field = [&](const auto& value) { out << value << ','; };
-    auto text = [&](std::string_view value) { out << quote(value) << ','; };
-    text(m.date_utc);
-    text(m.git_revision);
-    text(m.cpu);
-    field(m.cores);
-    text(m.compiler);
-    text(m.build_type);
-    text(r.workload);
-    text(table);
-    text(r.params);
-    text(r.design);
-    text(to_string(r.traits.family));
-    field(int{r.traits.thread_safe});
-    field(int{r.traits.linearizable_reads});
-    field(int{r.traits.lock_free});
-    text(to_string(r.traits.waiting));
-    field(r.threads);
-    field(r.requested_seconds);
-    field(r.seed);
-    field(r.ops);
-    out << format_fixed(r.wall_seconds, 6) << ',';
-    out << format_fixed(r.throughput, 1) << ',';
-    out << (ref ? format_fixed(r.throughput / *ref, 4) : std::string()) << ',';
-    out << format_fixed(r.latency.mean, 1) << ',';
-    field(r.latency.min);
-    field(r.latency.p50);
-    field(r.latency.p90);
-    field(r.latency.p99);
-    field(r.latency.p999);
-    field(r.latency.p9999);
-    field(r.latency.max);
-    field(floor.p50_ns);
-    field(int{near_timer_floor(r.latency.p50, floor)});
-    field(int{r.verdict.passed});
-    out << quote(r.verdict.detail);
-    return out.str();
-  }
-
   static std::string quote(std::string_view value) {
     if (value.find_first_of(",\"\n\r") == std::string_view::npos) return std::string(value);
     std::string quoted = "\"";

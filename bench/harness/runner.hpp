@@ -1,14 +1,20 @@
-// runner.hpp: the closed-loop run of one workload driver on one design at one thread count.
+// runner.hpp: the closed-loop run of one workload driver on one design at one thread count, and
+// the machinery every load model shares (open_loop.hpp adds the fixed-rate one).
 //
-//   RunOptions       - warm-up and stop-check settings of a run.
-//   LatencySummary   - the percentiles a report prints, read from a merged histogram.
-//   RunResult        - one benchmark row: throughput, latency histogram, correctness verdict.
-//   run_closed_loop  - builds the driver, runs `threads` clients for `seconds`, verifies.
+//   RunOptions          - warm-up settings of a run.
+//   LoadModel           - closed (saturation) or open (fixed offered rate).
+//   LatencySummary      - the percentiles a report prints, read from a merged histogram.
+//   RunResult           - one benchmark row: throughput, latency histogram, correctness verdict.
+//   design_is_pipelined - the design's `pipelined` trait, false where the traits lack it.
+//   run_closed_loop     - builds the driver, runs `threads` clients for `seconds`, verifies.
+//   detail::run_row     - the shared frame: validate, build, start clients together, merge,
+//                         verify (a client body and a main-thread body make the load model).
 //
 // Closed loop: each client issues its next operation as soon as the previous one returned, so
 // the row shows the design's saturation throughput. Its latencies understate the tail: a client
 // stalled behind a slow operation issues nothing meanwhile (coordinated omission). The open-loop
-// runner (a fixed offered rate, latency measured from the intended start) comes separately.
+// runner (open_loop.hpp: a fixed offered rate, latency measured from the intended start) is the
+// correction.
 //
 // Per client thread the hot loop is
 //
@@ -31,6 +37,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <type_traits>
 #include <utility>
@@ -48,11 +55,21 @@ struct RunOptions {
   double warmup_fraction = 0.1;
   double min_warmup_seconds = 0.01;
   double max_warmup_seconds = 0.2;
+
+  double warmup_for(double seconds) const {
+    return std::min(max_warmup_seconds, std::max(min_warmup_seconds, warmup_fraction * seconds));
+  }
 };
 
 // Operations between two looks at the stop flag: enough to make the load's cost vanish, few
 // enough that stopping overshoots the window by microseconds, not milliseconds.
 inline constexpr unsigned kOpsPerStopCheck = 32;
+
+enum class LoadModel { closed, open };
+
+constexpr std::string_view to_string(LoadModel m) {
+  return m == LoadModel::closed ? "closed" : "open";
+}
 
 struct LatencySummary {
   std::uint64_t p50 = 0, p90 = 0, p99 = 0, p999 = 0, p9999 = 0, min = 0, max = 0;
@@ -70,16 +87,35 @@ struct RunResult {
   std::string params;          // Driver::describe()
   std::string design;          // traits.name
   DesignTraits traits{};
+  bool pipelined = false;      // design_is_pipelined: latency is hand-off time, not reply time
   unsigned threads = 0;        // client threads (threads a design owns are not counted here)
+  LoadModel load = LoadModel::closed;
+  double offered_rate = 0;     // open loop: operations per second offered (all clients)
+  double rate_percent = 0;     // open loop: offered_rate as % of a closed row (set by the caller)
   double requested_seconds = 0;
   std::uint64_t seed = 0;
   std::uint64_t ops = 0;       // measured operations, all threads
-  double wall_seconds = 0;     // measurement window: start signal to the last client's stop
-  double throughput = 0;       // ops / wall_seconds
-  LatencyHistogram histogram;  // every measured operation, all threads merged
+  std::uint64_t unissued = 0;  // open loop: intended in the window, never issued (fell behind)
+  double wall_seconds = 0;     // measurement window: its start to the last measured completion
+  double throughput = 0;       // ops / wall_seconds (the achieved rate)
+  // Closed loop: each operation's execute() time. Open loop: completion - intended start
+  // (includes waiting behind earlier operations), plus the unissued operations (see open_loop.hpp).
+  LatencyHistogram histogram;
   LatencySummary latency;
+  LatencySummary service;      // execute() time only; equal to `latency` for closed rows
   Verdict verdict;
+
+  unsigned runnable_threads() const { return threads + traits.owned_threads; }
 };
+
+// design_is_pipelined<D>(): D::traits.pipelined when DesignTraits has that field, else false.
+template <class D>
+constexpr bool design_is_pipelined() {
+  if constexpr (requires { static_cast<bool>(D::traits.pipelined); })
+    return static_cast<bool>(D::traits.pipelined);
+  else
+    return false;
+}
 
 namespace detail {
 
@@ -92,14 +128,16 @@ inline constexpr bool kCanMoveThreadState =
 // What one client thread hands back after the run.
 struct ClientOutcome {
   LatencyHistogram histogram;
+  LatencyHistogram service;     // open loop only
   std::uint64_t ops = 0;
+  std::uint64_t unissued = 0;   // open loop only
   BenchClock::time_point last_op_end{};
   std::string error;  // an exception escaped the driver or design
 };
 
 template <class Driver>
-void client_loop(Driver& driver, typename Driver::Thread& state,
-                 const std::atomic<Phase>& phase, ClientOutcome& out) {
+void closed_client_loop(Driver& driver, typename Driver::Thread& state,
+                        const std::atomic<Phase>& phase, ClientOutcome& out) {
   // Locals, not `out`'s members: outcomes of neighbouring clients sit side by side in memory, and
   // writing count/sum/min/max there on every operation would share cache lines between cores.
   LatencyHistogram histogram;
@@ -132,28 +170,32 @@ inline std::chrono::nanoseconds to_duration(double seconds) {
   return std::chrono::nanoseconds(static_cast<std::int64_t>(seconds * 1e9));
 }
 
-}  // namespace detail
-
-// run_closed_loop: one benchmark row. Throws std::invalid_argument for threads == 0, a
-// non-positive duration, or threads > 1 on a design that is not thread-safe (the reference).
-// The driver's constructor may throw for bad params; that propagates too. An exception inside a
-// client (the driver or the design threw) does not escape: the row's verdict fails with it.
-template <WorkloadDriver Driver>
-RunResult run_closed_loop(const typename Driver::Params& params, unsigned threads, double seconds,
-                          std::uint64_t seed, const RunOptions& options = {}) {
+// run_row: the frame of every row. Validates the arguments, builds the driver and the clients'
+// states, starts `threads` clients together, runs
+//   client_body(driver, state, index, released, outcome)
+// on each (`released`: the clock when the clients were let go) and main_body(released) on the
+// calling thread (it returns the measurement window's start when
+// the window is over; the window ends then or at the last measured completion), then merges the outcomes and verifies. Exceptions in a client become the verdict.
+template <WorkloadDriver Driver, class ClientBody, class MainBody>
+RunResult run_row(const typename Driver::Params& params, unsigned threads, double seconds,
+                  std::uint64_t seed, LoadModel load, std::string_view who,
+                  ClientBody&& client_body, MainBody&& main_body) {
   using Design = typename Driver::Design;
   using Thread = typename Driver::Thread;
-  if (threads == 0) throw std::invalid_argument("run_closed_loop: threads must be > 0");
-  if (!(seconds > 0)) throw std::invalid_argument("run_closed_loop: seconds must be > 0");
+  const std::string name(who);
+  if (threads == 0) throw std::invalid_argument(name + ": threads must be > 0");
+  if (!(seconds > 0)) throw std::invalid_argument(name + ": seconds must be > 0");
   if (!Design::traits.thread_safe && threads != 1)
-    throw std::invalid_argument("run_closed_loop: design '" + std::string(Design::traits.name) +
+    throw std::invalid_argument(name + ": design '" + std::string(Design::traits.name) +
                                 "' is not thread-safe; it runs at 1 thread only");
 
   RunResult result;
   result.workload = std::string(Driver::workload_name);
   result.design = std::string(Design::traits.name);
   result.traits = Design::traits;
+  result.pipelined = design_is_pipelined<Design>();
   result.threads = threads;
+  result.load = load;
   result.requested_seconds = seconds;
   result.seed = seed;
 
@@ -167,8 +209,8 @@ RunResult run_closed_loop(const typename Driver::Params& params, unsigned thread
   states.reserve(threads);
   for (unsigned i = 0; i < threads; ++i) states.push_back(driver.make_thread(i));
 
-  std::vector<detail::ClientOutcome> outcomes(threads);
-  std::atomic<detail::Phase> phase{detail::Phase::warmup};
+  std::vector<ClientOutcome> outcomes(threads);
+  BenchClock::time_point released{};  // written before go.count_down(), read after go.wait()
   std::latch ready(threads);
   std::latch go(1);
 
@@ -176,20 +218,20 @@ RunResult run_closed_loop(const typename Driver::Params& params, unsigned thread
   clients.reserve(threads);
   for (unsigned i = 0; i < threads; ++i) {
     clients.emplace_back([&, i] {
-      detail::ClientOutcome& out = outcomes[i];
+      ClientOutcome& out = outcomes[i];
       ready.count_down();  // first, unconditionally: the main thread waits for every client
       go.wait();
       try {
-        if constexpr (detail::kCanMoveThreadState<Thread>) {
-          // Moves the state back for verify() however client_loop ends.
+        if constexpr (kCanMoveThreadState<Thread>) {
+          // Moves the state back for verify() however the client body ends.
           struct MoveBack {
             Thread& home;
             Thread local;
             ~MoveBack() { home = std::move(local); }
           } guard{states[i], std::move(states[i])};
-          detail::client_loop(driver, guard.local, phase, out);
+          client_body(driver, guard.local, i, released, out);
         } else {
-          detail::client_loop(driver, states[i], phase, out);
+          client_body(driver, states[i], i, released, out);
         }
       } catch (const std::exception& e) {
         out.error = e.what();
@@ -199,29 +241,27 @@ RunResult run_closed_loop(const typename Driver::Params& params, unsigned thread
     });
   }
 
-  const double warmup = std::min(
-      options.max_warmup_seconds,
-      std::max(options.min_warmup_seconds, options.warmup_fraction * seconds));
   ready.wait();
+  released = BenchClock::now();
   go.count_down();
-  std::this_thread::sleep_for(detail::to_duration(warmup));
-  const auto start = BenchClock::now();
-  phase.store(detail::Phase::measure, std::memory_order_relaxed);
-  std::this_thread::sleep_for(detail::to_duration(seconds));
-  phase.store(detail::Phase::stop, std::memory_order_relaxed);
-  auto end = BenchClock::now();
+  const BenchClock::time_point start = main_body(released);
+  auto end = BenchClock::now();  // main_body returns when the window is over
   for (auto& c : clients) c.join();
 
   std::string errors;
+  LatencyHistogram service;
   for (const auto& out : outcomes) {
     result.histogram.merge(out.histogram);
+    service.merge(out.service);
     result.ops += out.ops;
+    result.unissued += out.unissued;
     end = std::max(end, out.last_op_end);
     if (!out.error.empty() && errors.empty()) errors = out.error;
   }
   result.wall_seconds = std::chrono::duration<double>(end - start).count();
   result.throughput = result.wall_seconds > 0 ? result.ops / result.wall_seconds : 0;
   result.latency = LatencySummary::of(result.histogram);
+  result.service = service.empty() ? result.latency : LatencySummary::of(service);
 
   if (!errors.empty()) {
     result.verdict = {false, "exception in a client: " + errors};
@@ -233,6 +273,31 @@ RunResult run_closed_loop(const typename Driver::Params& params, unsigned thread
     }
   }
   return result;
+}
+
+}  // namespace detail
+
+// run_closed_loop: one benchmark row. Throws std::invalid_argument for threads == 0, a
+// non-positive duration, or threads > 1 on a design that is not thread-safe (the reference).
+// The driver's constructor may throw for bad params; that propagates too. An exception inside a
+// client (the driver or the design threw) does not escape: the row's verdict fails with it.
+template <WorkloadDriver Driver>
+RunResult run_closed_loop(const typename Driver::Params& params, unsigned threads, double seconds,
+                          std::uint64_t seed, const RunOptions& options = {}) {
+  std::atomic<detail::Phase> phase{detail::Phase::warmup};
+  return detail::run_row<Driver>(
+      params, threads, seconds, seed, LoadModel::closed, "run_closed_loop",
+      [&](Driver& driver, typename Driver::Thread& state, unsigned, BenchClock::time_point,
+          detail::ClientOutcome& out) { detail::closed_client_loop(driver, state, phase, out); },
+      [&](BenchClock::time_point) {
+        // Relaxed stores: see closed_client_loop.
+        std::this_thread::sleep_for(detail::to_duration(options.warmup_for(seconds)));
+        const auto start = BenchClock::now();
+        phase.store(detail::Phase::measure, std::memory_order_relaxed);
+        std::this_thread::sleep_for(detail::to_duration(seconds));
+        phase.store(detail::Phase::stop, std::memory_order_relaxed);
+        return start;
+      });
 }
 
 }  // namespace cp::bench

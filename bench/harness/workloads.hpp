@@ -2,7 +2,8 @@
 //
 //   Workload<DriverT, Designs> - a workload's driver template, its design registry (a std::tuple)
 //                                and its tables (a title and the params of each).
-//   registered_workloads()     - every workload, in the order `compare` runs them.
+//   registered_workloads(knobs) - every workload, in the order `compare` runs them, with the
+//                                params the knobs set (knobs.hpp; defaults: the drivers').
 //   for_each_workload / for_each_design - compile-time iteration (no virtual dispatch).
 //
 // Adding a workload = one line in registered_workloads(). Adding a design = one line in that
@@ -14,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "bench/harness/knobs.hpp"
 #include "comparisons/cache/designs.hpp"
 #include "comparisons/cache/driver.hpp"
 #include "comparisons/common/driver.hpp"
@@ -44,13 +46,19 @@ using CounterWorkload = Workload<CounterDriver, CounterDesigns>;
 using CacheWorkload = Workload<CacheDriver, CacheDesigns>;
 using OrderWorkload = Workload<OrderDriver, OrderDesigns>;
 
-// One line per workload: its --workload name and its tables (title, params).
-inline auto registered_workloads() {
+// One line per workload: its --workload name and its tables (title, params). The cache has a
+// table per mix that knobs.cache_mixes selects.
+inline auto registered_workloads(const Knobs& knobs = {}) {
+  std::vector<CacheWorkload::Table> cache_tables;
+  for (const CacheMix mix : knobs.cache_mixes) {
+    CacheParams params = knobs.cache;
+    params.mix = mix;
+    cache_tables.push_back({"cache " + std::string(to_string(mix)), params});
+  }
   return std::tuple{
-      CounterWorkload{"counter", {{"counter", CounterParams{}}}},
-      CacheWorkload{"cache", {{"cache read-heavy", CacheParams{.mix = CacheMix::read_heavy}},
-                              {"cache write-heavy", CacheParams{.mix = CacheMix::write_heavy}}}},
-      OrderWorkload{"order", {{"order", OrderParams{}}}},
+      CounterWorkload{"counter", {{"counter", knobs.counter}}},
+      CacheWorkload{"cache", std::move(cache_tables)},
+      OrderWorkload{"order", {{"order", knobs.order}}},
   };
 }
 

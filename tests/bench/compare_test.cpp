@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -145,8 +146,9 @@ TEST_CASE("compare: counter end to end prints a passing table and writes CSV", "
           .string();
   std::ostringstream out, progress;
   const int status = cp::bench::run_compare(
-      {"--workload", "counter", "--seconds", "0.02", "--threads", "1,2", "--csv", csv_path}, out,
-      progress);
+      {"--workload", "counter", "--seconds", "0.02", "--threads", "1,2", "--load", "closed",
+       "--csv", csv_path},
+      out, progress);
   const std::string text = out.str();
   INFO(text << "\n--- progress ---\n" << progress.str());
   REQUIRE(status == 0);
@@ -169,11 +171,18 @@ TEST_CASE("compare: counter end to end prints a passing table and writes CSV", "
 TEST_CASE("compare: the executable's exit status: 2 for bad usage, 0 for --list/--help",
           "[unit]") {
   const std::string compare = CP_COMPARE_PATH;
-  for (const char* bad : {"--workload nonesuch", "--design nonesuch", "--threads 0",
-                          "--threads x", "--seconds 0", "--seconds -1", "--frobnicate"}) {
-    const auto [status, output] = run_command(compare + " " + bad + " 2>/dev/null");
-    INFO(bad);
+  for (const char* bad :
+       {"--workload nonesuch", "--design nonesuch", "--threads 0", "--threads x", "--seconds 0",
+        "--seconds -1", "--frobnicate", "--profile fast", "--load sideways", "--rates 0",
+        "--rates 50,x", "--open-threads 0", "--set counter.keys=0", "--set nonesuch.knob=1",
+        "--set counter.theta=1.5", "--set cache.mix=mixed", "--out", "--csv", "--out=",
+        "--csv /nonexistent-dir/x.csv", "--out /proc/version/sub", "--list=1", "counter"}) {
+    // Exit 2, and exactly one line on stderr that names the program.
+    const auto [status, output] = run_command(compare + " " + bad + " 2>&1 >/dev/null");
+    INFO(bad << " -> " << output);
     REQUIRE(status == 2);
+    REQUIRE(output.rfind("compare: ", 0) == 0);
+    REQUIRE(std::count(output.begin(), output.end(), '\n') == 1);
   }
   const auto [list_status, list] = run_command(compare + " --list");
   REQUIRE(list_status == 0);
@@ -184,7 +193,8 @@ TEST_CASE("compare: the executable's exit status: 2 for bad usage, 0 for --list/
   REQUIRE(help_status == 0);
   REQUIRE(contains(help, "usage: compare"));
   const auto [run_status, table] =
-      run_command(compare + " --workload counter --design mutex --threads 2 --seconds 0.02 2>&1");
+      run_command(compare + " --workload counter --design mutex --threads 2 --seconds 0.02 "
+                            "--load closed 2>&1");
   REQUIRE(run_status == 0);
   REQUIRE(contains(table, "[1/1] counter mutex x2"));
   REQUIRE(contains(table, "(vs ref: no 1-thread reference row in this run)"));

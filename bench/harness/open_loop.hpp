@@ -1,0 +1,221 @@
+// open_loop.hpp: the open-loop run: operations issued on a fixed schedule at an offered rate,
+// latency measured from each operation's intended start (as wrk2 does).
+//
+//   OpenLoopSchedule - when client k's i-th operation is intended: t0 + (i * threads + k) / rate.
+//   offered_rate_for - the rate a sweep offers: percent of a measured closed-loop throughput.
+//   wait_until       - waits for a deadline without holding a core: sleep, then yield, then spin.
+//   run_open_loop    - one benchmark row at a fixed offered rate (same driver protocol, warm-up
+//                      and verify as run_closed_loop).
+//
+// What and why. A closed-loop client stuck behind a 10 ms stall records one slow operation and
+// issues nothing else meanwhile: every caller that would have arrived during the stall is simply
+// not asked (coordinated omission), so closed-loop percentiles understate the tail. Here each
+// client has a timetable. Operation i of client k is *intended* at
+//
+//     t0 + (i * threads + k) * (1 / rate)          (all clients together: evenly spread)
+//
+// and its latency is completion - intended. A client that falls behind (an operation took longer
+// than its slot) issues the next one at once, without waiting, and its latency includes the time
+// it waited behind the slow one: the stall is counted once per operation it delayed. The
+// execute()-only time is recorded beside it (`service`), so a row shows both.
+//
+// Waiting for the next intended time must not take the core another client needs (2 cores,
+// up to 8 clients): wait_until sleeps while the deadline is more than kSleepAboveNs away (waking
+// kSleepMarginNs early), yields the core while it is more than kYieldAboveNs away, and spins
+// with a pause instruction only for the last microseconds. Client threads set their timer slack
+// to 1 ns (PR_SET_TIMERSLACK; the default 50 us would make every sleep late).
+//
+// Precision (measured on this project's 2-core VM with 1-8 waiting threads while other builds
+// ran, schedules of 1 us to 1 ms per client; scratch program, not part of the build): the
+// wake-up lateness p50 is 20-30 ns (about one clock read), p90 below 10 us when the machine is
+// quiet and up to ~40 us with 8 waiters; beyond that the tail is the scheduler's (a preempted
+// waiter is milliseconds late), which an open-loop row rightly counts as latency. So latencies
+// of a few microseconds in an open row at low rates include the harness's own wake-up.
+//
+// The window: clients follow the timetable from t0 (warm-up: nothing recorded), record the
+// operations intended in [t0 + warm-up, t0 + warm-up + seconds), and stop at the first
+// operation intended after the window. A client still behind at the cut-off (kOverrunFraction
+// of the window after its end) stops issuing: each operation it owed is recorded with latency
+// cut-off - intended (a lower bound) and counted as `unissued`, so falling behind never
+// shortens the tail. achieved rate = measured operations / (last completion - window start).
+//
+// When not: to find the saturation throughput, use run_closed_loop (an open loop offered more
+// than the design can do just grows its backlog). Alternatives: wrk2's per-connection
+// schedule (the same idea), HdrHistogram's recordValueWithExpectedInterval (corrects a closed
+// loop after the fact, assuming a constant expected interval).
+#pragma once
+
+#include <sched.h>
+#include <sys/prctl.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+#include "bench/harness/histogram.hpp"
+#include "bench/harness/runner.hpp"
+#include "bench/harness/timer.hpp"
+#include "comparisons/common/driver.hpp"
+
+namespace cp::bench {
+
+// OpenLoopSchedule: the timetable of `threads` clients offering `rate_per_s` operations/s in
+// total. Offsets are nanoseconds from t0, computed from the index (never accumulated), so
+// rounding does not drift over a long run.
+struct OpenLoopSchedule {
+  unsigned threads = 1;
+  double rate_per_s = 1;
+
+  // Between two consecutive operations of all clients together.
+  double period_ns() const { return 1e9 / rate_per_s; }
+
+  // intended_offset_ns: when client `client`'s operation `i` is intended, relative to t0.
+  std::int64_t intended_offset_ns(unsigned client, std::uint64_t i) const {
+    const double slot = static_cast<double>(i) * threads + client;
+    return static_cast<std::int64_t>(slot * period_ns());
+  }
+
+  // first_index_at_or_after: the smallest i with intended_offset_ns(client, i) >= offset_ns.
+  std::uint64_t first_index_at_or_after(unsigned client, std::int64_t offset_ns) const {
+    if (offset_ns <= 0) return 0;
+    const double slots = static_cast<double>(offset_ns) / period_ns();
+    const double i = std::ceil((slots - client) / threads);
+    std::uint64_t index = i > 0 ? static_cast<std::uint64_t>(i) : 0;
+    // Floating point may land one step off either way: settle it exactly.
+    while (index > 0 && intended_offset_ns(client, index - 1) >= offset_ns) --index;
+    while (intended_offset_ns(client, index) < offset_ns) ++index;
+    return index;
+  }
+};
+
+// offered_rate_for: `percent` of `closed_ops_per_s` (the same design, threads and table's
+// closed-loop throughput, measured earlier in the run).
+inline double offered_rate_for(double closed_ops_per_s, double percent) {
+  return closed_ops_per_s * percent / 100.0;
+}
+
+inline constexpr std::int64_t kSleepAboveNs = 200'000;  // sleep when the deadline is further
+inline constexpr std::int64_t kSleepMarginNs = 100'000; // ...waking this much early
+inline constexpr std::int64_t kYieldAboveNs = 2'000;    // yield the core down to this, then spin
+// A client still behind this fraction of the window after its end stops issuing.
+inline constexpr double kOverrunFraction = 0.25;
+
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield" ::: "memory");
+#endif
+}
+
+// wait_until: returns a clock reading >= deadline (at once, with the current time, when the
+// deadline has passed).
+inline BenchClock::time_point wait_until(BenchClock::time_point deadline) {
+  auto now = BenchClock::now();
+  while (now < deadline) {
+    const std::int64_t remaining = static_cast<std::int64_t>(elapsed_ns(now, deadline));
+    if (remaining > kSleepAboveNs)
+      std::this_thread::sleep_for(std::chrono::nanoseconds(remaining - kSleepMarginNs));
+    else if (remaining > kYieldAboveNs)
+      sched_yield();
+    else
+      cpu_relax();
+    now = BenchClock::now();
+  }
+  return now;
+}
+
+namespace detail {
+
+// The timetable of one open-loop client, in nanoseconds from t0.
+struct OpenLoopWindow {
+  std::int64_t measure_from_ns;  // operations intended from here are recorded
+  std::int64_t end_ns;           // ...up to here (exclusive); none are issued after
+  std::int64_t cutoff_ns;        // a client behind stops issuing at this time
+};
+
+template <class Driver>
+void open_client_loop(Driver& driver, typename Driver::Thread& state,
+                      const OpenLoopSchedule& schedule, unsigned client,
+                      BenchClock::time_point t0, const OpenLoopWindow& window,
+                      ClientOutcome& out) {
+  prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);  // precise sleeps for this thread (see above)
+  LatencyHistogram latency, service;  // locals: see closed_client_loop
+  std::uint64_t ops = 0, unissued = 0;
+  BenchClock::time_point last_end{};   // the last recorded completion
+  BenchClock::time_point prev_end = t0; // the last completion, recorded or not
+  for (std::uint64_t i = 0;; ++i) {
+    const std::int64_t offset = schedule.intended_offset_ns(client, i);
+    if (offset >= window.end_ns) break;
+    const auto behind_at = static_cast<std::int64_t>(elapsed_ns(t0, prev_end));
+    if (behind_at >= window.cutoff_ns) {
+      // Still behind at the cut-off (only a late client gets here: every intended time is
+      // before it). Record what is owed as lower bounds and issue nothing more; next() is not
+      // called for an operation that will not run (drivers count what they drew).
+      for (std::uint64_t j = i;; ++j) {
+        const std::int64_t owed = schedule.intended_offset_ns(client, j);
+        if (owed >= window.end_ns) break;
+        if (owed < window.measure_from_ns) continue;
+        latency.record(static_cast<std::uint64_t>(behind_at - owed));
+        ++unissued;
+      }
+      break;
+    }
+    const auto intended = t0 + std::chrono::nanoseconds(offset);
+    driver.next(state);                                   // untimed, before the wait
+    const auto start = wait_until(intended);              // at once when behind
+    driver.execute(state);                                // timed
+    const auto end = BenchClock::now();
+    prev_end = end;
+    if (offset >= window.measure_from_ns) {
+      latency.record(elapsed_ns(intended, end));         // includes waiting behind earlier ops
+      service.record(elapsed_ns(start, end));
+      ++ops;
+      last_end = end;
+    }
+  }
+  out.histogram = std::move(latency);
+  out.service = std::move(service);
+  out.ops = ops;
+  out.unissued = unissued;
+  out.last_op_end = last_end;
+}
+
+}  // namespace detail
+
+// run_open_loop: one benchmark row at `offered_rate_per_s` operations/s (all clients). Throws
+// std::invalid_argument as run_closed_loop does, and for a rate that is not positive and finite.
+template <WorkloadDriver Driver>
+RunResult run_open_loop(const typename Driver::Params& params, unsigned threads,
+                        double offered_rate_per_s, double seconds, std::uint64_t seed,
+                        const RunOptions& options = {}) {
+  if (!(offered_rate_per_s > 0) || !std::isfinite(offered_rate_per_s))
+    throw std::invalid_argument("run_open_loop: the offered rate must be > 0");
+  const OpenLoopSchedule schedule{threads == 0 ? 1 : threads, offered_rate_per_s};
+  const double warmup = options.warmup_for(seconds);
+  const detail::OpenLoopWindow window{
+      static_cast<std::int64_t>(warmup * 1e9), static_cast<std::int64_t>((warmup + seconds) * 1e9),
+      static_cast<std::int64_t>((warmup + seconds * (1 + kOverrunFraction)) * 1e9)};
+  RunResult r = detail::run_row<Driver>(
+      params, threads, seconds, seed, LoadModel::open, "run_open_loop",
+      [&](Driver& driver, typename Driver::Thread& state, unsigned client,
+          BenchClock::time_point released, detail::ClientOutcome& out) {
+        detail::open_client_loop(driver, state, schedule, client, released, window, out);
+      },
+      [&](BenchClock::time_point released) {
+        const auto start = released + std::chrono::nanoseconds(window.measure_from_ns);
+        std::this_thread::sleep_until(released + std::chrono::nanoseconds(window.end_ns));
+        return start;
+      });
+  r.offered_rate = offered_rate_per_s;
+  if (r.unissued != 0 && r.verdict.passed)
+    r.verdict.detail += "; " + std::to_string(r.unissued) +
+                        " intended operations not issued (fell behind; counted as latency)";
+  return r;
+}
+
+}  // namespace cp::bench

@@ -1,0 +1,244 @@
+// open_loop_test.cpp: the open-loop runner: its schedule arithmetic, the sweep's rates and row
+// plan, and the proof that it measures what it claims: a design that stalls 10 ms every 100 ms
+// hides behind a small closed-loop p99 and shows in the open-loop p99 (coordinated omission,
+// demonstrated and corrected).
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bench/harness/open_loop.hpp"
+#include "bench/harness/options.hpp"
+#include "bench/harness/runner.hpp"
+#include "bench/harness/sweep.hpp"
+#include "comparisons/counter/designs.hpp"
+#include "comparisons/counter/driver.hpp"
+#include "tests/support/findings.hpp"
+
+namespace {
+
+using cp::bench::BenchClock;
+using cp::bench::LoadModel;
+using cp::bench::OpenLoopSchedule;
+using namespace std::chrono_literals;
+
+constexpr auto kStallEvery = 100ms;
+constexpr auto kStallFor = 10ms;
+
+// A service that stalls: the first call at or after each 100 ms mark sleeps 10 ms (a GC pause,
+// a log flush, a page fault storm); every other call returns at once. Real clock. Not
+// synchronized: it runs at 1 client thread (traits.thread_safe = false).
+class StallingService {
+ public:
+  static constexpr cp::DesignTraits traits{
+      .name = "stalls-10ms-every-100ms",
+      .family = cp::Family::reference,
+      .thread_safe = false,
+      .linearizable_reads = true,
+      .lock_free = false,
+      .waiting = cp::Waiting::blocks,
+  };
+
+  StallingService() : next_stall_(BenchClock::now() + kStallEvery) {}
+
+  void call() {
+    if (BenchClock::now() >= next_stall_) {
+      std::this_thread::sleep_for(kStallFor);
+      next_stall_ += kStallEvery;
+      ++stalls_;
+    }
+    ++calls_;
+  }
+
+  std::uint64_t calls() const { return calls_; }
+  std::uint64_t stalls() const { return stalls_; }
+
+ private:
+  BenchClock::time_point next_stall_;
+  std::uint64_t calls_ = 0;
+  std::uint64_t stalls_ = 0;
+};
+
+struct StallParams {};
+
+class StallDriver {
+ public:
+  using Design = StallingService;
+  using Params = StallParams;
+  static constexpr std::string_view workload_name = "stall";
+  struct Thread {
+    std::uint64_t calls = 0;
+  };
+
+  StallDriver(const Params&, unsigned, std::uint64_t) {}
+  Thread make_thread(unsigned) { return {}; }
+  void next(Thread&) {}
+  void execute(Thread& t) {
+    design_.call();
+    ++t.calls;
+  }
+  cp::Verdict verify(std::vector<Thread>& threads) {
+    std::uint64_t calls = 0;
+    for (const auto& t : threads) calls += t.calls;
+    if (calls != design_.calls()) return {false, "calls do not add up"};
+    return {true, std::to_string(calls) + " calls, " + std::to_string(design_.stalls()) +
+                      " stalls"};
+  }
+  std::string describe() const { return "10 ms stall every 100 ms"; }
+
+ private:
+  StallingService design_;
+};
+static_assert(cp::WorkloadDriver<StallDriver>);
+
+}  // namespace
+
+TEST_CASE("open loop: the schedule spreads all clients' operations evenly", "[unit]") {
+  // 4 clients at 1000 ops/s in total: one operation every millisecond, client k's i-th at
+  // (4 i + k) ms.
+  const OpenLoopSchedule s{4, 1000.0};
+  REQUIRE(s.period_ns() == 1e6);
+  REQUIRE(s.intended_offset_ns(0, 0) == 0);
+  REQUIRE(s.intended_offset_ns(1, 0) == 1'000'000);
+  REQUIRE(s.intended_offset_ns(3, 0) == 3'000'000);
+  REQUIRE(s.intended_offset_ns(0, 1) == 4'000'000);
+  REQUIRE(s.intended_offset_ns(2, 250) == (250 * 4 + 2) * std::int64_t{1'000'000});
+
+  // The union of every client's timetable is every period exactly once.
+  for (const auto& schedule : {OpenLoopSchedule{3, 7'000'000.0}, OpenLoopSchedule{1, 333.0},
+                               OpenLoopSchedule{8, 1.23e6}}) {
+    std::vector<std::int64_t> all;
+    for (unsigned k = 0; k < schedule.threads; ++k)
+      for (std::uint64_t i = 0; i < 1000; ++i) all.push_back(schedule.intended_offset_ns(k, i));
+    std::sort(all.begin(), all.end());
+    REQUIRE(std::adjacent_find(all.begin(), all.end()) == all.end());  // no two coincide
+    for (std::size_t j = 0; j < all.size(); ++j) {
+      INFO("threads " << schedule.threads << " rate " << schedule.rate_per_s << " slot " << j);
+      // Slot j is at floor(j * period): never drifts, whatever the rounding.
+      REQUIRE(all[j] == static_cast<std::int64_t>(static_cast<double>(j) * schedule.period_ns()));
+    }
+  }
+}
+
+TEST_CASE("open loop: first_index_at_or_after finds window boundaries exactly", "[unit]") {
+  for (const auto& s : {OpenLoopSchedule{4, 1000.0}, OpenLoopSchedule{3, 7'000'001.0},
+                        OpenLoopSchedule{1, 1.0}, OpenLoopSchedule{7, 123456.7}}) {
+    for (unsigned k = 0; k < s.threads; ++k) {
+      for (std::int64_t at : {std::int64_t{-5}, std::int64_t{0}, std::int64_t{1},
+                              std::int64_t{999'999}, std::int64_t{1'000'000},
+                              std::int64_t{123'456'789}, std::int64_t{2'000'000'000}}) {
+        const std::uint64_t i = s.first_index_at_or_after(k, at);
+        INFO("threads " << s.threads << " rate " << s.rate_per_s << " client " << k << " at "
+                        << at << " -> " << i);
+        REQUIRE(s.intended_offset_ns(k, i) >= at);
+        if (i > 0) REQUIRE(s.intended_offset_ns(k, i - 1) < at);
+      }
+    }
+  }
+}
+
+TEST_CASE("open loop: a sweep offers percents of the closed-loop throughput", "[unit]") {
+  REQUIRE(cp::bench::offered_rate_for(1'000'000.0, 50) == Approx(500'000.0));
+  REQUIRE(cp::bench::offered_rate_for(2'345'678.0, 95) == Approx(2'228'394.1));
+  REQUIRE(cp::bench::offered_rate_for(80.0, 10) == Approx(8.0));
+  REQUIRE(cp::bench::offered_rate_for(1000.0, 120) == Approx(1200.0));  // overload on purpose
+}
+
+TEST_CASE("open loop: the sweep plans each open row right after its closed row", "[unit]") {
+  using cp::bench::PlannedRow;
+  cp::bench::CompareOptions o;
+  o.threads = {1, 2, 4, 8};
+  o.open_threads = {2};
+  o.rates = {50, 90};
+  o.load = cp::bench::LoadSelection::both;
+  const std::vector<PlannedRow> expected = {
+      {1, LoadModel::closed, 0}, {2, LoadModel::closed, 0}, {2, LoadModel::open, 50},
+      {2, LoadModel::open, 90},  {4, LoadModel::closed, 0}, {8, LoadModel::closed, 0}};
+  REQUIRE(cp::bench::plan_design_rows(o, true) == expected);
+  // The reference (not thread-safe): 1 thread, closed then every rate.
+  REQUIRE(cp::bench::plan_design_rows(o, false) ==
+          std::vector<PlannedRow>{{1, LoadModel::closed, 0}, {1, LoadModel::open, 50},
+                                  {1, LoadModel::open, 90}});
+  // Closed only: no open rows anywhere.
+  o.load = cp::bench::LoadSelection::closed;
+  o.open_threads.clear();
+  REQUIRE(cp::bench::plan_design_rows(o, true).size() == 4);
+  REQUIRE(cp::bench::plan_design_rows(o, false) ==
+          std::vector<PlannedRow>{{1, LoadModel::closed, 0}});
+  // Open only: a closed row (the 100%) still precedes each count's open rows, and only there.
+  o.load = cp::bench::LoadSelection::open;
+  o.open_threads = {4, 3};
+  o.rates = {10};
+  REQUIRE(cp::bench::plan_design_rows(o, true) ==
+          std::vector<PlannedRow>{{4, LoadModel::closed, 0}, {4, LoadModel::open, 10},
+                                  {3, LoadModel::closed, 0}, {3, LoadModel::open, 10}});
+}
+
+TEST_CASE("open loop: a counter row passes its check and reports offered and achieved",
+          "[unit]") {
+  const std::uint64_t seed = cp::test::seed();
+  const double offered = 20'000;  // far below any design's capacity
+  const auto r = cp::bench::run_open_loop<cp::CounterDriver<cp::MutexCounter>>(
+      cp::CounterParams{}, 2, offered, 0.2, seed);
+  INFO("seed " << seed << ": " << r.verdict.detail);
+  REQUIRE(r.verdict.passed);
+  REQUIRE(r.load == LoadModel::open);
+  REQUIRE(r.offered_rate == offered);
+  REQUIRE(r.ops > 0);
+  REQUIRE(r.histogram.count() == r.ops + r.unissued);
+  REQUIRE(r.throughput == Approx(r.ops / r.wall_seconds));
+  // The schedule, not the design, sets the count: 0.2 s x 20,000/s, give or take the edges
+  // (a client late at the cut-off issues fewer; none issues more).
+  REQUIRE(r.ops + r.unissued <= 4000 + 2);
+  REQUIRE(r.service.p50 <= r.latency.p50 + 1);  // execute() alone is never longer
+  REQUIRE(r.service.max <= r.latency.max);
+}
+
+TEST_CASE("open loop: bad arguments throw", "[unit]") {
+  using Driver = cp::CounterDriver<cp::MutexCounter>;
+  REQUIRE_THROWS_AS(cp::bench::run_open_loop<Driver>({}, 1, 0.0, 0.1, 1), std::invalid_argument);
+  REQUIRE_THROWS_AS(cp::bench::run_open_loop<Driver>({}, 1, -5.0, 0.1, 1), std::invalid_argument);
+  REQUIRE_THROWS_AS(cp::bench::run_open_loop<Driver>({}, 0, 1000.0, 0.1, 1),
+                    std::invalid_argument);
+  REQUIRE_THROWS_AS(cp::bench::run_open_loop<Driver>({}, 1, 1000.0, 0.0, 1),
+                    std::invalid_argument);
+  REQUIRE_THROWS_AS(
+      cp::bench::run_open_loop<cp::CounterDriver<cp::CounterReference>>({}, 2, 1000.0, 0.1, 1),
+      std::invalid_argument);
+}
+
+// The proof. The service is fast except for a 10 ms stall every 100 ms. Closed loop: the one
+// client waits through each stall and records it once, among millions of fast calls, so p99 is
+// the fast call's latency. Open loop at 20,000 calls/s (1% of what the service can do): every
+// call intended during a stall waits for its end, i.e. ~10% of all calls are 0-10 ms late, so
+// p99 is several milliseconds. Assertions are orders of magnitude, safe on a loaded machine:
+// the stall is a sleep (at least 10 ms whatever the load), and load only adds latency.
+TEST_CASE("open loop: coordinated omission: the closed-loop p99 hides a periodic stall that "
+          "the open-loop p99 shows",
+          "[stress]") {
+  const auto closed = cp::bench::run_closed_loop<StallDriver>({}, 1, 0.6, 1);
+  const auto open = cp::bench::run_open_loop<StallDriver>({}, 1, 20'000.0, 1.0, 1);
+  INFO("closed: " << closed.ops << " ops, p99 " << closed.latency.p99 << " ns, max "
+                  << closed.latency.max << " ns; " << closed.verdict.detail);
+  INFO("open:   " << open.ops << " ops, p50 " << open.latency.p50 << " ns, p99 "
+                  << open.latency.p99 << " ns, service p99 " << open.service.p99 << " ns; "
+                  << open.verdict.detail);
+  REQUIRE(closed.verdict.passed);
+  REQUIRE(open.verdict.passed);
+
+  // The stall happened in both windows (a sleep of at least 10 ms)...
+  REQUIRE(closed.latency.max >= 10'000'000);
+  REQUIRE(open.service.max >= 10'000'000);
+  // ...the closed loop saw it as a handful of samples among millions: p99 under 1 ms...
+  REQUIRE(closed.latency.p99 < 1'000'000);
+  // ...the open loop counts every call that waited behind it: p99 of several ms...
+  REQUIRE(open.latency.p99 >= 3'000'000);
+  REQUIRE(open.latency.p99 > 10 * closed.latency.p99);
+  // ...while the execute()-only time of the same open run hides it again.
+  REQUIRE(open.service.p99 < 1'000'000);
+}
