@@ -35,6 +35,7 @@
 #include "bench/harness/sweep.hpp"
 #include "bench/harness/timer.hpp"
 #include "bench/harness/workloads.hpp"
+#include "patterns/single_writer/wait_strategy.hpp"
 
 namespace cp::bench {
 
@@ -42,6 +43,29 @@ namespace cp::bench {
 // ~40 ns per uncontended lock. Tests keep it on. Idempotent.
 inline void disable_abseil_deadlock_detection() {
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+}
+
+// kTakesWaitStrategy<D>: D is a single-writer design whose wait strategy is a parameter.
+template <class D>
+inline constexpr bool kTakesWaitStrategy =
+    requires { typename D::template with_wait<sw::BlockingWaitStrategy>; };
+
+// with_wait_knob<D>(name, f): calls f.template operator()<X>() with X = D's instantiation for
+// the wait strategy `name` (the single-writer.wait knob) when D takes one, else X = D. Only
+// these four instantiations are compiled, for the few designs that take a strategy.
+template <class D, class F>
+void with_wait_knob(const std::string& name, F&& f) {
+  if constexpr (kTakesWaitStrategy<D>) {
+    if (name == sw::PhasedBackoffWaitStrategy::name)
+      return f.template operator()<typename D::template with_wait<sw::PhasedBackoffWaitStrategy>>();
+    if (name == sw::YieldingWaitStrategy::name)
+      return f.template operator()<typename D::template with_wait<sw::YieldingWaitStrategy>>();
+    if (name == sw::BusySpinWaitStrategy::name)
+      return f.template operator()<typename D::template with_wait<sw::BusySpinWaitStrategy>>();
+    return f.template operator()<typename D::template with_wait<sw::BlockingWaitStrategy>>();
+  } else {
+    f.template operator()<D>();
+  }
 }
 
 inline Catalogue build_catalogue() {
@@ -189,7 +213,8 @@ inline int run_compare(const std::vector<std::string>& args, std::ostream& termi
     for (const auto& table : w.tables) {
       std::vector<ReportRow> rows;
       std::string params;
-      for_each_design<typename W::DesignRegistry>([&]<class D>() {
+      for_each_design<typename W::DesignRegistry>([&]<class Registered>() {
+       with_wait_knob<Registered>(opts.knobs.wait, [&]<class D>() {
         using Driver = typename W::template Driver<D>;
         if (!opts.wants_design(D::traits.name)) return;
         std::map<unsigned, double> closed_throughput;  // by thread count, this design+table
@@ -237,9 +262,12 @@ inline int run_compare(const std::vector<std::string>& args, std::ostream& termi
                    << (r.verdict.passed ? "pass" : "FAIL: " + r.verdict.detail) << "  ETA "
                    << format_eta(eta) << "\n";
           progress.flush();
+          if constexpr (kTakesWaitStrategy<D>)
+            r.params += " wait=" + std::string(D::wait_strategy::name);
           rows.push_back(ReportRow::of("r" + std::to_string(all_rows.size() + rows.size() + 1),
                                        table.title, std::move(r)));
         }
+       });
       });
       if (rows.empty()) continue;
       const auto ref = reference_throughput(rows);

@@ -12,10 +12,13 @@
 // set here is exactly what the driver runs with, and the driver's describe() repeats it in each
 // row's `params`. Ranges are checked here, before anything runs, so that a bad value is a usage
 // error (exit 2), not a failed row. The cache mixes are fixed percentages in the cache driver
-// (90/9/1 and 50/45/5): `cache.mix` chooses which of the two tables run. Wait strategies are
-// part of a design's type (each strategy is its own registered design), not a knob.
+// (90/9/1 and 50/45/5): `cache.mix` chooses which of the two tables run.
+// `single-writer.wait` is the one knob that is not a Params field: the wait strategy is part of
+// a single-writer design's type (Disruptor style), so compare_app picks, per run, the design's
+// `with_wait<Strategy>` instantiation the knob names (designs without with_wait ignore it).
 #pragma once
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdint>
@@ -39,7 +42,15 @@ struct Knobs {
   CacheParams cache{};  // `mix` is unused: cache_mixes names the tables
   std::vector<CacheMix> cache_mixes{CacheMix::read_heavy, CacheMix::write_heavy};
   OrderParams order{};
+  std::string wait = "blocking";  // single-writer designs' wait strategy (WaitStrategy::name)
 };
+
+// The strategies single-writer.wait accepts (patterns/single_writer/wait_strategy.hpp names).
+inline const std::vector<std::string>& wait_strategy_names() {
+  static const std::vector<std::string> names = {"blocking", "phased-backoff", "yielding",
+                                                 "busy-spin"};
+  return names;
+}
 
 struct KnobSpec {
   std::string_view name;  // "workload.knob"
@@ -193,6 +204,17 @@ inline const std::vector<KnobSpec>& knob_specs() {
                     &Knobs::order, &OrderParams::cross_percent, 0, 100),
       unsigned_knob("order.prefill", "resting orders per side and symbol before the run, 0..4096",
                     &Knobs::order, &OrderParams::prefill_per_side, 0, 4096),
+      {"single-writer.wait",
+       "how single-writer owners and callers wait: blocking, phased-backoff, yielding or "
+       "busy-spin (spinning on 2 cores with 8 clients is the trap to see)",
+       [](const Knobs& k) { return k.wait; },
+       [](Knobs& k, const std::string& v) -> std::optional<std::string> {
+         const auto& names = wait_strategy_names();
+         if (std::find(names.begin(), names.end(), v) == names.end())
+           return "'" + v + "' is not blocking, phased-backoff, yielding or busy-spin";
+         k.wait = v;
+         return std::nullopt;
+       }},
   };
   return specs;
 }

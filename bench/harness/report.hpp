@@ -301,7 +301,8 @@ inline void print_table(std::ostream& out, std::string_view title, std::string_v
     return;
   }
   std::size_t design_width = 6;
-  for (const auto& row : rows) design_width = std::max(design_width, row.result.design.size());
+  for (const auto& row : rows)  // +1: the "~" of a pipelined design
+    design_width = std::max(design_width, row.result.design.size() + (row.result.pipelined ? 1 : 0));
   bool any_near_floor = false, any_behind = false, any_open = false, any_pipelined = false;
 
   auto cell = [&](std::string_view text, int width) {

@@ -139,16 +139,21 @@ class CacheShardState {
   CacheShardLog log_;
 };
 
-// The engine both designs use: any number of client threads, callers and the idle owner
-// sleep (BlockingWaitStrategy; never a busy spin on 2 cores).
-using CacheEngine =
-    sw::Engine<CacheShardState, CacheCommand, sw::MultiProducerRing, sw::BlockingWaitStrategy>;
+// The engine the designs use: any number of client threads. Registered designs wait with
+// BlockingWaitStrategy (callers and the idle owner sleep; never a busy spin on 2 cores); the
+// comparison's --set single-writer.wait knob swaps it (SingleWriterCacheT::with_wait).
+template <sw::WaitStrategy Wait>
+using CacheEngineT = sw::Engine<CacheShardState, CacheCommand, sw::MultiProducerRing, Wait>;
+using CacheEngine = CacheEngineT<sw::BlockingWaitStrategy>;
 
 namespace detail {
 inline constexpr std::size_t kCacheRingCapacity = 256;  // power of two (the ring's rule)
-inline constexpr Waiting kCacheWaiting = sw::ReplySlot<CacheReply>::waiting;
-static_assert(kCacheWaiting == CacheEngine::wait_strategy::waiting,
-              "the reply slot and the ring must wait the same way for one trait to hold");
+// How a caller waits: for its reply (ReplySlot) and for ring space (the engine's strategy);
+// one trait covers both: it spins if either does.
+template <sw::WaitStrategy Wait>
+inline constexpr Waiting kCacheWaitingT =
+    Wait::waiting == Waiting::spins ? Waiting::spins : sw::ReplySlot<CacheReply>::waiting;
+inline constexpr Waiting kCacheWaiting = kCacheWaitingT<sw::BlockingWaitStrategy>;
 static_assert(kCacheWaiting == Waiting::blocks);
 
 inline CacheReply cache_reply_or_throw(std::optional<CacheReply> r) {
@@ -162,22 +167,27 @@ inline std::optional<CacheValue> cache_get_result(const CacheReply& r) {
 }
 }  // namespace detail
 
-class SingleWriterCache {
+template <sw::WaitStrategy Wait>
+class SingleWriterCacheT {
  public:
+  using wait_strategy = Wait;
+  template <sw::WaitStrategy W>
+  using with_wait = SingleWriterCacheT<W>;  // the same design, waiting another way
+
   static constexpr DesignTraits traits{
       .name = "single-writer",
       .family = Family::single_writer,
       .thread_safe = true,
       .linearizable_reads = true,  // one owner applies every command in one order
       .lock_free = false,          // callers wait (sleep) for the owner's reply
-      .waiting = detail::kCacheWaiting,
+      .waiting = detail::kCacheWaitingT<Wait>,
       .queue_bound = detail::kCacheRingCapacity,
       .overload = Overload::block,  // a synchronous call waits for ring space
       .owned_threads = 1,
       .eviction = "exact LRU",
   };
 
-  explicit SingleWriterCache(CacheConfig config, SingleWriterCacheOptions options = {})
+  explicit SingleWriterCacheT(CacheConfig config, SingleWriterCacheOptions options = {})
       : config_(check(config)),
         engine_(detail::kCacheRingCapacity,
                 CacheShardState(config_.key_space, config_.capacity, options.record_log)) {}
@@ -215,8 +225,10 @@ class SingleWriterCache {
 
  private:
   const CacheConfig config_;
-  CacheEngine engine_;  // last: its owner thread starts once everything else exists
+  CacheEngineT<Wait> engine_;  // last: its owner thread starts once everything else exists
 };
+
+using SingleWriterCache = SingleWriterCacheT<sw::BlockingWaitStrategy>;
 
 // ShardedSingleWriterCacheT<Shards>: key k lives on shard mix64(k) % Shards (the routing of
 // sw::Sharded), each shard an exact LRU of its share of the capacity.

@@ -168,6 +168,23 @@ TEST_CASE("compare: counter end to end prints a passing table and writes CSV", "
   std::remove(csv_path.c_str());
 }
 
+// The single-writer.wait knob runs the single-writer designs with the named strategy (their
+// rows' params say which); the other designs are unchanged.
+TEST_CASE("compare: single-writer.wait picks the designs' wait strategy", "[unit]") {
+  std::ostringstream out, progress;
+  const int status = cp::bench::run_compare(
+      {"--workload", "counter", "--design", "reference,single-writer", "--seconds", "0.02",
+       "--threads", "1", "--load", "closed", "--set", "single-writer.wait=phased-backoff"},
+      out, progress);
+  INFO(out.str() << "\n--- progress ---\n" << progress.str());
+  REQUIRE(status == 0);
+  REQUIRE(contains(out.str(), "single-writer.wait=phased-backoff"));
+  using Phased = cp::SingleWriterCounter::with_wait<cp::sw::PhasedBackoffWaitStrategy>;
+  STATIC_REQUIRE(std::is_same_v<Phased::wait_strategy, cp::sw::PhasedBackoffWaitStrategy>);
+  STATIC_REQUIRE(cp::bench::kTakesWaitStrategy<cp::SingleWriterCounter>);
+  STATIC_REQUIRE_FALSE(cp::bench::kTakesWaitStrategy<cp::MutexCounter>);
+}
+
 TEST_CASE("compare: the executable's exit status: 2 for bad usage, 0 for --list/--help",
           "[unit]") {
   const std::string compare = CP_COMPARE_PATH;

@@ -198,13 +198,15 @@ TEST_CASE("options: workload knobs", "[unit]") {
   REQUIRE(value_of("order.mix") == "50/40/10");
   REQUIRE(value_of("order.symbols") == "8");
   REQUIRE(value_of("cache.theta") == "0.99");
+  REQUIRE(value_of("single-writer.wait") == "blocking");
+  REQUIRE(parse_ok({"--set", "single-writer.wait=busy-spin"}).knobs.wait == "busy-spin");
   for (const char* bad :
        {"counter.keys", "counter.keys=", "counter.keys=0", "counter.keys=-1", "counter.keys=1e3",
         "counter.keys=99999999", "counter.theta=1", "counter.theta=-0.1", "counter.theta=x",
         "counter.mix=90/9/2", "counter.mix=101/0", "counter.mix=90", "counter.mix=a/b",
         "cache.key_space=0", "cache.capacity=100000000", "cache.mix=mixed", "order.symbols=17",
         "order.symbols=0", "order.accounts=0", "order.cross=101", "order.mix=60/50",
-        "order.prefill=5000", "nonesuch.keys=1", "counter.nonesuch=1", "keys=64", "=1"})
+        "order.prefill=5000", "single-writer.wait=spin", "single-writer.wait=", "nonesuch.keys=1", "counter.nonesuch=1", "keys=64", "=1"})
     REQUIRE(parse_error({"--set", bad}).rfind("--set", 0) == 0);
   REQUIRE(parse_error({"--set", "counter.nope=1"}).find("unknown knob 'counter.nope'") !=
           std::string::npos);
