@@ -43,7 +43,8 @@
 // the bucket's exclusive lock). With eviction a get may miss an entry another put just evicted,
 // which the contract allows; a put of a new key that races another put of the same key may
 // evict one entry for nothing (it gives the slot back). Not lock-free; waiting spins (see
-// TbbMapLock).
+// TbbMapLock). Unlike our designs it allocates while running: a node per new key (freed when
+// the entry is erased or evicted) and, now and then, a page of the ticket queue.
 //
 // When to use it: the peer row says what a well-kept general-purpose concurrent map costs for
 // this workload. Reads take two shared locks (bucket, element), each an atomic add on a line
@@ -138,7 +139,14 @@ class TbbHashMapCache {
     Ticket ticket{key, 0};
     {
       Map::accessor a;
-      if (!map_.insert(a, key)) {
+      bool fresh = false;
+      try {
+        fresh = map_.insert(a, key);  // allocates the node before linking it
+      } catch (...) {
+        release_slot();  // std::bad_alloc: nothing was inserted
+        throw;
+      }
+      if (!fresh) {
         // Another put inserted the key after our find: overwrite it, hand the slot back.
         a->second.value = value;
         mark_referenced(a->second);
@@ -153,6 +161,7 @@ class TbbHashMapCache {
       a->second.value = value;
       a->second.stamp = ticket.stamp;  // referenced starts clear: a get earns the second chance
     }
+    // (Should this push throw std::bad_alloc, the entry stays, counted but never a victim.)
     order_.push(ticket);
     drop_a_stale_ticket_if_too_many();
     return CacheError::ok;
