@@ -8,6 +8,7 @@
 #include "comparisons/cache/reference.hpp"
 #include "comparisons/cache/rwlock_cache.hpp"
 #include "comparisons/cache/single_writer_cache.hpp"
+#include "comparisons/cache/tbb_cache.hpp"
 
 namespace cp {
 
@@ -16,6 +17,6 @@ using CacheDesigns = std::tuple<CacheReference,                  //
                                 StripedMutexCache,               //
                                 RwLockCache<SharedMutex>,        //
                                 RwLockCache<AbslSharedMutex>,    //
-                                SingleWriterCache, ShardedSingleWriterCache>;
+                                SingleWriterCache, ShardedSingleWriterCache, TbbHashMapCache>;
 
 }  // namespace cp

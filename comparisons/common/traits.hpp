@@ -10,7 +10,8 @@
 
 namespace cp {
 
-enum class Family { reference, mutex, rwlock, lock_free, work_stealing, actor, single_writer };
+// peer: a well-kept library's structure run beside ours (a comparison row), not one of our patterns.
+enum class Family { reference, mutex, rwlock, lock_free, work_stealing, actor, single_writer, peer };
 
 // How a caller waits when it cannot proceed at once.
 enum class Waiting {
@@ -50,6 +51,7 @@ constexpr std::string_view to_string(Family f) {
     case Family::work_stealing: return "work-stealing";
     case Family::actor: return "actor";
     case Family::single_writer: return "single-writer";
+    case Family::peer: return "peer";
   }
   return "?";
 }
