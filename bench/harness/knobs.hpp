@@ -42,7 +42,9 @@ struct Knobs {
   CacheParams cache{};  // `mix` is unused: cache_mixes names the tables
   std::vector<CacheMix> cache_mixes{CacheMix::read_heavy, CacheMix::write_heavy};
   OrderParams order{};
-  std::string wait = "blocking";  // single-writer designs' wait strategy (WaitStrategy::name)
+  // The single-writer designs' wait strategy (a WaitStrategy::name); the registered designs'
+  // own is phased-backoff.
+  std::string wait = "phased-backoff";
 };
 
 // The strategies single-writer.wait accepts (patterns/single_writer/wait_strategy.hpp names).

@@ -139,9 +139,11 @@ class CacheShardState {
   CacheShardLog log_;
 };
 
-// The engine the designs use: any number of client threads. Registered designs wait with
-// BlockingWaitStrategy (callers and the idle owner sleep; never a busy spin on 2 cores); the
-// comparison's --set single-writer.wait knob swaps it (SingleWriterCacheT::with_wait).
+// The engine the designs use: any number of client threads. SingleWriterCache waits with
+// PhasedBackoffWaitStrategy (spin ~10 us, yield until ~100 us, then sleep: a
+// round trip to a running owner costs no futex; an idle owner sleeps after 100 us). The sharded
+// designs keep BlockingWaitStrategy: with more owners than cores, idle owners must not spin.
+// The comparison's --set single-writer.wait knob swaps it (SingleWriterCacheT::with_wait).
 template <sw::WaitStrategy Wait>
 using CacheEngineT = sw::Engine<CacheShardState, CacheCommand, sw::MultiProducerRing, Wait>;
 using CacheEngine = CacheEngineT<sw::BlockingWaitStrategy>;
@@ -228,7 +230,7 @@ class SingleWriterCacheT {
   CacheEngineT<Wait> engine_;  // last: its owner thread starts once everything else exists
 };
 
-using SingleWriterCache = SingleWriterCacheT<sw::BlockingWaitStrategy>;
+using SingleWriterCache = SingleWriterCacheT<sw::PhasedBackoffWaitStrategy>;
 
 // ShardedSingleWriterCacheT<Shards>: key k lives on shard mix64(k) % Shards (the routing of
 // sw::Sharded), each shard an exact LRU of its share of the capacity.

@@ -6,7 +6,7 @@
 //                                    what it applied (a test hook, off by default)
 //   CounterShardState              - the owner's state: the counters of one engine, plus a
 //                                    running total; plain single-threaded code
-//   SingleWriterCounter            - (= SingleWriterCounterT<BlockingWaitStrategy>)
+//   SingleWriterCounter            - (= SingleWriterCounterT<PhasedBackoffWaitStrategy>)
 //                                    one engine (one owner thread) owns every counter; add, get
 //                                    and total are each one call() and the caller waits for the
 //                                    owner's reply. Linearizable: one thread applies every
@@ -30,9 +30,9 @@
 // checks again (its state must be safe on its own), which the caller side makes unreachable.
 //
 // Waiting: a caller waits for its reply in a ReplySlot (spins ~200 pauses, then sleeps on a
-// futex), and for ring space, if full, with BlockingWaitStrategy (spins briefly, then sleeps):
-// traits say `blocks`, the strategies' own declaration, checked by static_assert below and
-// measured in tests/conformance/counter/single_writer_test.cpp. The idle owner sleeps too.
+// futex), and for ring space, if full, with the engine's strategy (phased-backoff for the single
+// engines, blocking for the sharded one; both end in a sleep): traits say `blocks`, checked by
+// static_assert below and measured in tests. The idle owner sleeps too, after its spin.
 //
 // After stop (only reachable through stop_and_take_log(); the destructor is the other stop),
 // every operation throws sw::EngineStopped (overload.hpp): the contract's CounterError has no
@@ -134,9 +134,11 @@ class CounterShardState {
   CounterShardLog log_;
 };
 
-// The engine the designs use: any number of client threads (MultiProducerRing). Registered
-// designs wait with BlockingWaitStrategy (callers and the idle owner sleep; never a busy spin
-// on 2 cores); the comparison's --wait knob swaps the strategy (with_wait below).
+// The engine the designs use: any number of client threads (MultiProducerRing).
+// SingleWriterCounter and the pipelined one wait with PhasedBackoffWaitStrategy (spin ~10 us, yield until ~100 us, then sleep: a
+// round trip to a running owner costs no futex; an idle owner sleeps after 100 us). The sharded
+// designs keep BlockingWaitStrategy: with more owners than cores, idle owners must not spin.
+// The comparison's --set single-writer.wait knob swaps the strategy (with_wait below).
 template <sw::WaitStrategy Wait>
 using CounterEngineT = sw::Engine<CounterShardState, CounterCommand, sw::MultiProducerRing, Wait>;
 using CounterEngine = CounterEngineT<sw::BlockingWaitStrategy>;
@@ -230,7 +232,7 @@ class SingleWriterCounterT {
   CounterEngineT<Wait> engine_;  // last: its owner thread starts once everything else exists
 };
 
-using SingleWriterCounter = SingleWriterCounterT<sw::BlockingWaitStrategy>;
+using SingleWriterCounter = SingleWriterCounterT<sw::PhasedBackoffWaitStrategy>;
 
 // PipelinedSingleWriterCounter "single-writer-pipelined": the same engine, but add() does not
 // wait for the owner: it puts the command into the ring (waiting only for room) and returns
@@ -279,7 +281,7 @@ class PipelinedSingleWriterCounterT {
   SingleWriterCounterT<Wait> inner_;
 };
 
-using PipelinedSingleWriterCounter = PipelinedSingleWriterCounterT<sw::BlockingWaitStrategy>;
+using PipelinedSingleWriterCounter = PipelinedSingleWriterCounterT<sw::PhasedBackoffWaitStrategy>;
 
 // ShardedSingleWriterCounterT<Shards>: one engine per shard; key k lives on shard
 // mix64(k) % Shards (the routing of sw::Sharded) at a dense slot of that shard's array.

@@ -198,7 +198,7 @@ TEST_CASE("options: workload knobs", "[unit]") {
   REQUIRE(value_of("order.mix") == "50/40/10");
   REQUIRE(value_of("order.symbols") == "8");
   REQUIRE(value_of("cache.theta") == "0.99");
-  REQUIRE(value_of("single-writer.wait") == "blocking");
+  REQUIRE(value_of("single-writer.wait") == "phased-backoff");
   REQUIRE(parse_ok({"--set", "single-writer.wait=busy-spin"}).knobs.wait == "busy-spin");
   for (const char* bad :
        {"counter.keys", "counter.keys=", "counter.keys=0", "counter.keys=-1", "counter.keys=1e3",
