@@ -38,7 +38,7 @@ inline constexpr unsigned kMaxThreads = 1024;
 inline constexpr double kMaxRatePercent = 1000;
 
 // Measured seconds per row of each profile. The default profile's value keeps the default run
-// (every workload and design: closed-loop thread sweep plus open rows at 50% and 90%) under
+// (every workload and design: closed-loop thread sweep plus open rows at 10, 50 and 90%) under
 // 3 minutes on 2 cores with ~25% more designs than today; bench/README.md has the timings.
 inline constexpr double kQuickSeconds = 0.05;
 inline constexpr double kDefaultSeconds = 0.3;
@@ -90,7 +90,7 @@ struct ProfileSettings {
 
 // profile_settings: quick = a smoke run (2 thread counts, one open rate, 0.05 s rows, a 10x
 // smaller cache);
-// default = the thread sweep closed + 50% and 90% open at one thread count (the core count);
+// default = the thread sweep closed + 10%, 50% and 90% open at one thread count (the core count);
 // full = 1..8 threads (the default list on more than 2 cores), every rate at every count, 1 s.
 inline ProfileSettings profile_settings(Profile p, unsigned cores) {
   const unsigned n = std::max(1u, cores);
@@ -100,7 +100,7 @@ inline ProfileSettings profile_settings(Profile p, unsigned cores) {
               LoadSelection::both, {50}, kQuickSeconds,
               {"cache.key_space=10000", "cache.capacity=5000"}};
     case Profile::standard:
-      return {default_thread_counts(n), false, LoadSelection::both, {50, 90}, kDefaultSeconds, {}};
+      return {default_thread_counts(n), false, LoadSelection::both, {10, 50, 90}, kDefaultSeconds, {}};
     case Profile::full: {
       std::vector<unsigned> threads = default_thread_counts(n);
       if (n <= 2) threads = {1, 2, 3, 4, 5, 6, 7, 8};
@@ -156,7 +156,7 @@ inline std::string compare_usage() {
       "      quick    smoke run: threads 1,C; closed + open 50%; 0.05 s per row; cache\n"
       "               key_space 10000, capacity 5000 (< 30 s)\n"
       "      default  threads 1,2,4,8 (scaled to cores C: 1,C/2,C,2C,4C); closed at each,\n"
-      "               open at 50% and 90% at the count closest to C; 0.3 s per row (< 3 min)\n"
+      "               open at 10, 50, 90% at the count closest to C; 0.3 s per row (< 3 min)\n"
       "      full     threads 1..8 (more cores: the default list); open at every count at\n"
       "               10,50,80,95%; 1 s per row (long)\n"
       "  --workload counter|cache|order|all   workloads to run (default all; comma list ok)\n"

@@ -51,7 +51,7 @@ TEST_CASE("options: defaults select everything", "[unit]") {
   REQUIRE(o.profile == cp::bench::Profile::standard);
   REQUIRE(o.threads == std::vector<unsigned>{1, 2, 4, 8});
   REQUIRE(o.load == cp::bench::LoadSelection::both);
-  REQUIRE(o.rates == std::vector<double>{50, 90});
+  REQUIRE(o.rates == std::vector<double>{10, 50, 90});
   REQUIRE(o.open_threads == std::vector<unsigned>{2});  // the count closest to the cores
   REQUIRE(o.closed_thread_counts() == std::vector<unsigned>{1, 2, 4, 8});
   REQUIRE(o.seconds == cp::bench::kDefaultSeconds);
