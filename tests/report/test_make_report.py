@@ -278,6 +278,34 @@ class RulesDecideFromNumbers(unittest.TestCase):
                         "load": "closed"}, "ops_per_s", "7000000.0")  # 7.0 vs 7.5 M: 6.7%
         self.assertEqual(self.picks("cache read-heavy")["throughput-1"], {"mutex"})
 
+    def test_a_load_pick_slow_at_every_load_carries_a_caution(self):
+        # mutex-striped wins counter's load pick. Make every latency of its open rows 20x
+        # slower (ratios, so its knee, unchanged): it still wins, now with a caution, since
+        # its light-load p50 is >= 10x the fastest design's.
+        from cp_report.decide import decide_table
+        from cp_report.load import load_results
+
+        def caution():
+            results = load_results(self.tmp)
+            table = next(t for t in results.tables if t.name == "counter")
+            pick = next(p for p in decide_table(results, table) if p.key == "knee-2")
+            return {c.design for c in pick.winners}, pick.caution
+
+        self.assertEqual(caution(), ({"mutex-striped"}, ""))
+
+        def edit(rows):
+            h = rows[0]
+            for r in rows[1:]:
+                d = dict(zip(h, r))
+                if (d["table"], d["design"], d["load"]) == ("counter", "mutex-striped", "open"):
+                    for c in ("mean_ns", "min_ns", "p50_ns", "p90_ns", "p99_ns", "p999_ns",
+                              "p9999_ns", "max_ns"):
+                        r[h.index(c)] = str(int(float(d[c])) * 20)
+        edit_rows(self.rows_path, edit)
+        winners, text = caution()
+        self.assertEqual(winners, {"mutex-striped"})
+        self.assertIn("caution: mutex-striped's p50 at the lightest rate is", text)
+
     def test_a_knee_moves_the_load_pick(self):
         # From 50% up, mutex-striped's p99 jumps to 50x its p50: its knee moves to 50%, it
         # keeps only 10% (1.4 M/s), and the best kept loads are now rwlock-std's 3.20 M/s

@@ -78,6 +78,7 @@ class Pick:
     excluded: list = field(default_factory=list)  # designs left out because a check failed
     pipelined: Candidate = None                   # a pipelined row that beat the winner
     empty_reason: str = ""                        # why there is no winner
+    caution: str = ""                             # a measured reason to read the pick warily
 
 
 def _best_per_design(rows, value):
@@ -241,6 +242,18 @@ def _pick_knee(table, threads, at_cores):
                else "no knee in the rates measured)"),
             r))
     _rank(pick, candidates, maximize=True)
+    # The ratio rule is relative: a design whose p50 is already slow keeps "p99 <= 10x p50"
+    # more easily than a fast one, whose p99 at a light load is mostly the open-loop client's
+    # wake-up jitter (microseconds). Say so when the winner's light-load p50 is far above the
+    # fastest design's.
+    fastest = min((k.light_p50 for k in ks if not k.failed and k.light_p50 > 0), default=0)
+    if pick.winners and fastest > 0:
+        w = next(k for k in ks if k.design == pick.winners[0].design)
+        if w.light_p50 >= TAIL_FACTOR * fastest:
+            pick.caution = (f"caution: {w.design}'s p50 at the lightest rate is "
+                            f"{w.light_p50 / fastest:.0f}x the fastest design's "
+                            f"({format_ns(w.light_p50)} vs {format_ns(fastest)}): a relative "
+                            f"rule favours designs slow at every load; compare the p99 values")
     if not ks:
         pick.empty_reason = "no synchronous open-loop rows"
     elif not pick.winners:

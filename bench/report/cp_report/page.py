@@ -139,6 +139,8 @@ def _notes(pick):
                      f"(callers do not wait for replies)")
     if pick.excluded:
         notes.append("excluded, check failed: " + ", ".join(pick.excluded))
+    if pick.caution:
+        notes.append(pick.caution)
     return "; ".join(notes) or "-"
 
 
