@@ -150,13 +150,6 @@ using CacheEngine = CacheEngineT<sw::BlockingWaitStrategy>;
 
 namespace detail {
 inline constexpr std::size_t kCacheRingCapacity = 256;  // power of two (the ring's rule)
-// How a caller waits: for its reply (ReplySlot) and for ring space (the engine's strategy);
-// one trait covers both: it spins if either does.
-template <sw::WaitStrategy Wait>
-inline constexpr Waiting kCacheWaitingT =
-    Wait::waiting == Waiting::spins ? Waiting::spins : sw::ReplySlot<CacheReply>::waiting;
-inline constexpr Waiting kCacheWaiting = kCacheWaitingT<sw::BlockingWaitStrategy>;
-static_assert(kCacheWaiting == Waiting::blocks);
 
 inline CacheReply cache_reply_or_throw(std::optional<CacheReply> r) {
   if (!r) throw sw::EngineStopped("single-writer cache");
@@ -182,7 +175,7 @@ class SingleWriterCacheT {
       .thread_safe = true,
       .linearizable_reads = true,  // one owner applies every command in one order
       .lock_free = false,          // callers wait (sleep) for the owner's reply
-      .waiting = detail::kCacheWaitingT<Wait>,
+      .waiting = sw::kCallerWaiting<Wait>,
       .queue_bound = detail::kCacheRingCapacity,
       .overload = Overload::block,  // a synchronous call waits for ring space
       .owned_threads = 1,
@@ -255,7 +248,7 @@ class ShardedSingleWriterCacheT {
       // another (like mutex-striped's): not one instant's, exact at quiescence.
       .linearizable_reads = true,
       .lock_free = false,
-      .waiting = detail::kCacheWaiting,
+      .waiting = sw::kCallerWaiting<CacheEngine::wait_strategy>,
       .queue_bound = detail::kCacheRingCapacity,  // per shard
       .overload = Overload::block,
       .owned_threads = Shards,

@@ -145,13 +145,6 @@ using CounterEngine = CounterEngineT<sw::BlockingWaitStrategy>;
 
 namespace detail {
 inline constexpr std::size_t kCounterRingCapacity = 256;  // power of two (the ring's rule)
-// How a caller waits: for its reply (ReplySlot: blocks after a short spin) and for ring space
-// (the engine's strategy). One trait covers both: it spins if either does.
-template <sw::WaitStrategy Wait>
-inline constexpr Waiting kCounterWaitingT =
-    Wait::waiting == Waiting::spins ? Waiting::spins : sw::ReplySlot<CounterRead>::waiting;
-inline constexpr Waiting kCounterWaiting = kCounterWaitingT<sw::BlockingWaitStrategy>;
-static_assert(kCounterWaiting == Waiting::blocks);
 
 inline CounterRead counter_reply_or_throw(std::optional<CounterRead> r) {
   if (!r) throw sw::EngineStopped("single-writer counter");
@@ -168,7 +161,7 @@ class SingleWriterCounterT {
       .thread_safe = true,
       .linearizable_reads = true,  // one owner applies every command in one order
       .lock_free = false,          // callers wait (sleep) for the owner's reply
-      .waiting = detail::kCounterWaitingT<Wait>,
+      .waiting = sw::kCallerWaiting<Wait>,
       .queue_bound = detail::kCounterRingCapacity,
       .overload = Overload::block,  // a synchronous call waits for ring space
       .owned_threads = 1,
@@ -248,18 +241,15 @@ using SingleWriterCounter = SingleWriterCounterT<sw::PhasedBackoffWaitStrategy>;
 template <sw::WaitStrategy Wait>
 class PipelinedSingleWriterCounterT {
  public:
-  static constexpr DesignTraits traits{
-      .name = "single-writer-pipelined",
-      .family = Family::single_writer,
-      .thread_safe = true,
-      .linearizable_reads = true,  // one ring order, each push inside its call (see above)
-      .lock_free = false,          // get/total wait for the owner; add waits for ring space
-      .waiting = detail::kCounterWaitingT<Wait>,
-      .queue_bound = detail::kCounterRingCapacity,
-      .overload = Overload::block,  // add waits for room: backpressure still reaches callers
-      .owned_threads = 1,
-      .pipelined = true,
-  };
+  // The engine design's traits but for the name and `pipelined`: still linearizable (one ring
+  // order, each push inside its call, see above), and add still waits for ring space
+  // (overload block: backpressure still reaches callers).
+  static constexpr DesignTraits traits = [] {
+    DesignTraits t = SingleWriterCounterT<Wait>::traits;
+    t.name = "single-writer-pipelined";
+    t.pipelined = true;
+    return t;
+  }();
 
   using wait_strategy = Wait;
   template <sw::WaitStrategy W>
@@ -311,7 +301,7 @@ class ShardedSingleWriterCounterT {
       .thread_safe = true,
       .linearizable_reads = false,  // total() sums the shards one after another (see above)
       .lock_free = false,
-      .waiting = detail::kCounterWaiting,
+      .waiting = sw::kCallerWaiting<CounterEngine::wait_strategy>,
       .queue_bound = detail::kCounterRingCapacity,  // per shard
       .overload = Overload::block,
       .owned_threads = Shards,

@@ -322,8 +322,7 @@ class SingleWriterOrderEngineT {
       // reply is sent after: a query sees every command whose reply came before it was sent.
       .linearizable_reads = true,
       .lock_free = false,  // a caller waits for the owner (and for room in a full ring)
-      // blocks (a ReplySlot sleeps after a ~3 us spin), unless the ring's strategy spins
-      .waiting = Wait::waiting == Waiting::spins ? Waiting::spins : sw::ReplySlot<OrderReply>::waiting,
+      .waiting = sw::kCallerWaiting<Wait>,  // blocks, unless the ring's strategy spins
       .queue_bound = kQueueCapacity,
       .overload = Overload::block,  // call() waits for room: backpressure reaches the caller
       .exposes_commit_order = true,

@@ -62,6 +62,13 @@ concept Handles = requires(State& s, Command& c, std::uint64_t seq) {
   requires !std::is_void_v<decltype(s.apply(c, seq))>;
 };
 
+// kCallerWaiting<Wait>: how a caller of an Engine with strategy Wait waits, as one trait: for
+// its reply (a ReplySlot: blocks after a short spin) and for ring space (Wait). It spins if
+// either does. Designs built on the engine declare it as their `waiting`.
+template <WaitStrategy Wait>
+inline constexpr cp::Waiting kCallerWaiting =
+    Wait::waiting == cp::Waiting::spins ? cp::Waiting::spins : ReplySlot<int>::waiting;
+
 template <class State>
 concept HasEndBatch = requires(State& s) { s.end_batch(); };
 

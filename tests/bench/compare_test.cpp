@@ -2,7 +2,6 @@
 // with tiny durations.
 #include <catch2/catch.hpp>
 
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -20,6 +19,7 @@
 #include "comparisons/counter/driver.hpp"
 #include "comparisons/counter/mutex_counter.hpp"
 #include "tests/support/findings.hpp"
+#include "tests/support/run_command.hpp"
 
 namespace {
 
@@ -74,16 +74,6 @@ int count_lines(const std::string& path) {
   return lines;
 }
 
-// Runs a shell command; returns its exit status and stdout.
-std::pair<int, std::string> run_command(const std::string& command) {
-  std::string output;
-  FILE* pipe = popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  char buffer[4096];
-  while (std::fgets(buffer, sizeof buffer, pipe)) output += buffer;
-  const int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
-}
 
 }  // namespace
 
@@ -197,22 +187,22 @@ TEST_CASE("compare: the executable's exit status: 2 for bad usage, 0 for --list/
         "--set counter.theta=1.5", "--set cache.mix=mixed", "--out", "--csv", "--out=",
         "--csv /nonexistent-dir/x.csv", "--out /proc/version/sub", "--list=1", "counter"}) {
     // Exit 2, and exactly one line on stderr that names the program.
-    const auto [status, output] = run_command(compare + " " + bad + " 2>&1 >/dev/null");
+    const auto [status, output] = cp::test::run_command(compare + " " + bad + " 2>&1 >/dev/null");
     INFO(bad << " -> " << output);
     REQUIRE(status == 2);
     REQUIRE(output.rfind("compare: ", 0) == 0);
     REQUIRE(std::count(output.begin(), output.end(), '\n') == 1);
   }
-  const auto [list_status, list] = run_command(compare + " --list");
+  const auto [list_status, list] = cp::test::run_command(compare + " --list");
   REQUIRE(list_status == 0);
   REQUIRE(contains(list, "counter:"));
   REQUIRE(contains(list, "reference"));
   REQUIRE(contains(list, "single-thread only"));
-  const auto [help_status, help] = run_command(compare + " --help");
+  const auto [help_status, help] = cp::test::run_command(compare + " --help");
   REQUIRE(help_status == 0);
   REQUIRE(contains(help, "usage: compare"));
   const auto [run_status, table] =
-      run_command(compare + " --workload counter --design mutex --threads 2 --seconds 0.02 "
+      cp::test::run_command(compare + " --workload counter --design mutex --threads 2 --seconds 0.02 "
                             "--load closed 2>&1");
   REQUIRE(run_status == 0);
   REQUIRE(contains(table, "[1/1] counter mutex x2"));

@@ -2,7 +2,6 @@
 // columns, percentiles.csv, results.json (parsed back by Python's json module) and summary.txt.
 #include <catch2/catch.hpp>
 
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,6 +17,7 @@
 #include "bench/harness/histogram.hpp"
 #include "bench/harness/report.hpp"
 #include "bench/harness/results.hpp"
+#include "tests/support/run_command.hpp"
 
 namespace {
 
@@ -72,15 +72,6 @@ std::string read_all(const fs::path& path) {
   return text.str();
 }
 
-std::pair<int, std::string> run_command(const std::string& command) {
-  std::string output;
-  FILE* pipe = popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  char buffer[4096];
-  while (std::fgets(buffer, sizeof buffer, pipe)) output += buffer;
-  const int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
-}
 
 // Checks results.json with Python's json module: valid JSON, Google Benchmark's keys, ours.
 // Prints "ok <benchmarks>" or what is wrong.
@@ -253,7 +244,7 @@ TEST_CASE("results: compare --out writes rows.csv, percentiles.csv, results.json
   for (const auto& spec : cp::bench::knob_specs())
     knob_names += (knob_names.empty() ? "" : ",") + std::string(spec.name);
   const auto [py_status, py_output] =
-      run_command("/usr/bin/python3 " + script.string() + " " + (dir / "results.json").string() +
+      cp::test::run_command("/usr/bin/python3 " + script.string() + " " + (dir / "results.json").string() +
                   " " + knob_names + " 2>&1");
   INFO(py_output);
   REQUIRE(py_status == 0);

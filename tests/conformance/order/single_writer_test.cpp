@@ -45,6 +45,7 @@
 #include "comparisons/order/state_hash.hpp"
 #include "tests/conformance/order/order_checks.hpp"
 #include "tests/support/findings.hpp"
+#include "tests/support/temp_dir.hpp"
 #include "tests/support/trait_checks.hpp"
 
 using namespace cp;
@@ -310,27 +311,6 @@ unsigned threads_settling_to(unsigned expected) {
   return n;
 }
 
-// TempDir: a fresh directory, removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<unsigned> counter{0};
-    path_ = std::filesystem::temp_directory_path() /
-            ("cp_sw_order_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 void append_bytes(const std::filesystem::path& p, const std::string& bytes) {
   std::ofstream out(p, std::ios::binary | std::ios::app);

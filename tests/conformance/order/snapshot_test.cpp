@@ -42,6 +42,7 @@
 #include "comparisons/order/state_hash.hpp"
 #include "tests/conformance/order/order_checks.hpp"
 #include "tests/support/findings.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using namespace cp;
 using namespace cp::test;
@@ -271,28 +272,6 @@ OrderState::Account& account_with_resting_buys(OrderState& s) {
   return s.accounts[0];
 }
 
-// ---- durable directories ----------------------------------------------------------------------
-
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<unsigned> counter{0};
-    path_ = std::filesystem::temp_directory_path() /
-            ("cp_order_snapshot_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 }  // namespace
 

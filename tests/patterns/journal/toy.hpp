@@ -18,8 +18,11 @@
 
 #include "comparisons/common/random.hpp"
 #include "patterns/single_writer/codec.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace cp::sw::toy {
+
+using cp::test::TempDir;
 
 enum class Op : std::uint8_t { add = 0, set = 1, erase = 2 };
 
@@ -109,28 +112,6 @@ inline State reference_state(const std::vector<Cmd>& stream, std::size_t n) {
   return s;
 }
 
-// TempDir: a fresh directory per test, removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<unsigned> counter{0};
-    path_ = std::filesystem::temp_directory_path() /
-            ("cp_journal_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-  std::filesystem::path operator/(const char* name) const { return path_ / name; }
-
- private:
-  std::filesystem::path path_;
-};
 
 inline std::string read_file(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);
