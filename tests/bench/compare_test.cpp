@@ -161,14 +161,27 @@ TEST_CASE("compare: counter end to end prints a passing table and writes CSV", "
 // The single-writer.wait knob runs the single-writer designs with the named strategy (their
 // rows' params say which); the other designs are unchanged.
 TEST_CASE("compare: single-writer.wait picks the designs' wait strategy", "[unit]") {
+  const std::string csv_path =
+      (std::filesystem::temp_directory_path() /
+       ("compare_test_wait_" + std::to_string(getpid()) + ".csv"))
+          .string();
   std::ostringstream out, progress;
   const int status = cp::bench::run_compare(
       {"--workload", "counter", "--design", "reference,single-writer", "--seconds", "0.02",
-       "--threads", "1", "--load", "closed", "--set", "single-writer.wait=blocking"},
+       "--threads", "1", "--load", "closed", "--set", "single-writer.wait=blocking", "--csv",
+       csv_path},
       out, progress);
   INFO(out.str() << "\n--- progress ---\n" << progress.str());
   REQUIRE(status == 0);
   REQUIRE(contains(out.str(), "single-writer.wait=blocking"));
+  // The row's params name the strategy of the instantiation that ran (D::wait_strategy::name),
+  // so they show whether the knob reached the dispatch.
+  std::ifstream csv(csv_path);
+  std::string line, sw_row;
+  while (std::getline(csv, line))
+    if (contains(line, ",single-writer,")) sw_row = line;  // its design (and family) column
+  std::remove(csv_path.c_str());
+  REQUIRE(contains(sw_row, "wait=blocking"));
   using Blocking = cp::SingleWriterCounter::with_wait<cp::sw::BlockingWaitStrategy>;
   STATIC_REQUIRE(std::is_same_v<Blocking::wait_strategy, cp::sw::BlockingWaitStrategy>);
   STATIC_REQUIRE(std::is_same_v<cp::SingleWriterCounter::wait_strategy,
