@@ -34,7 +34,7 @@
 #include "bench/harness/options.hpp"
 #include "bench/harness/runner.hpp"
 #include "bench/harness/timer.hpp"
-#include "comparisons/common/traits.hpp"
+#include "patterns/common/traits.hpp"
 
 // Filled in by bench/CMakeLists.txt (target cp_bench_harness); defaults for other builds.
 #ifndef CP_BUILD_TYPE

@@ -46,7 +46,7 @@
 #include "bench/harness/histogram.hpp"
 #include "bench/harness/timer.hpp"
 #include "comparisons/common/driver.hpp"
-#include "comparisons/common/traits.hpp"
+#include "patterns/common/traits.hpp"
 
 namespace cp::bench {
 

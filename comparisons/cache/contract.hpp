@@ -20,7 +20,7 @@
 #include <string_view>
 
 #include "comparisons/cache/value.hpp"
-#include "comparisons/common/traits.hpp"
+#include "patterns/common/traits.hpp"
 
 namespace cp {
 

@@ -20,7 +20,7 @@
 #include <string_view>
 #include <vector>
 
-#include "comparisons/common/traits.hpp"
+#include "patterns/common/traits.hpp"
 
 namespace cp {
 

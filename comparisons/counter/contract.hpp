@@ -14,7 +14,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "comparisons/common/traits.hpp"
+#include "patterns/common/traits.hpp"
 
 namespace cp {
 

@@ -24,7 +24,7 @@
 #include <variant>
 #include <vector>
 
-#include "comparisons/common/traits.hpp"
+#include "patterns/common/traits.hpp"
 
 namespace cp {
 

@@ -16,7 +16,7 @@
 #include <cstdint>
 #include <mutex>
 
-#include "comparisons/common/traits.hpp"
+#include "patterns/common/traits.hpp"
 
 namespace cp {
 

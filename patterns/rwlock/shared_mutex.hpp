@@ -16,7 +16,7 @@
 
 #include <shared_mutex>
 
-#include "comparisons/common/traits.hpp"
+#include "patterns/common/traits.hpp"
 
 #if defined(__SANITIZE_THREAD__)
 #define CP_TSAN 1

@@ -23,7 +23,7 @@
 #include <string>
 #include <string_view>
 
-#include "comparisons/common/traits.hpp"
+#include "patterns/common/traits.hpp"
 
 namespace cp::sw {
 

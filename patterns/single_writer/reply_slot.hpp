@@ -33,7 +33,7 @@
 #include <thread>
 #include <utility>
 
-#include "comparisons/common/traits.hpp"
+#include "patterns/common/traits.hpp"
 #include "patterns/single_writer/wait_strategy.hpp"
 
 namespace cp::sw {

@@ -51,7 +51,7 @@
 #include <string_view>
 #include <thread>
 
-#include "comparisons/common/traits.hpp"
+#include "patterns/common/traits.hpp"
 #include "patterns/single_writer/sequence.hpp"
 
 namespace cp::sw {

@@ -1,4 +1,4 @@
-// trait_checks.hpp: checks of the claims every design makes in its traits (common/traits.hpp).
+// trait_checks.hpp: checks of the claims every design makes in its traits (patterns/common/traits.hpp).
 //
 // - consistency: the reference alone is not thread-safe; lock-based designs are not lock-free;
 //   a queue bound comes with an overload policy and vice versa.
@@ -13,7 +13,7 @@
 #include <chrono>
 #include <thread>
 
-#include "comparisons/common/traits.hpp"
+#include "patterns/common/traits.hpp"
 #include "tests/support/findings.hpp"
 
 namespace cp::test {
