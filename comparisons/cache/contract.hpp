@@ -9,7 +9,7 @@
 // With capacity >= key_space nothing is evicted and the cache is a linearizable map. With
 // eviction, get returns only an intact value that was put for that key and was neither
 // overwritten nor erased before the get began. The eviction policy is declared in traits.
-// The full contract: shared/workloads.md ("Cache") and docs/workloads.md.
+// The full contract: docs/workloads.md ("Cache, in brief") and docs/cache.md.
 #pragma once
 
 #include <concepts>

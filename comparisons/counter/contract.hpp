@@ -7,7 +7,7 @@
 // Sums wrap modulo 2^64 (two's complement), as std::atomic<int64_t>::fetch_add does, so no
 // sequence of deltas is undefined behaviour. Exact at quiescence; with positive deltas one
 // reader never sees a key decrease. Designs whose reads are not linearizable say so in traits.
-// The full contract: shared/workloads.md ("Counter") and docs/workloads.md.
+// The full contract: docs/workloads.md ("Counter, in brief").
 #pragma once
 
 #include <concepts>

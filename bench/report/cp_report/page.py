@@ -177,7 +177,7 @@ def render_page(results, names, figure_dir, command, source):
         "# Results: every design, every workload",
         "",
         f"Measured on {m['cpu']} ({m['cores']} cores), {m['date']}, git {m['git']}, profile "
-        f"{m['profile']}. Method: `shared/measuring.md`; how to read the columns: "
+        f"{m['profile']}. Method and how to read the columns: "
         "`bench/README.md`.",
         "",
         "Contents: [machine and knobs](#machine-and-knobs)",
