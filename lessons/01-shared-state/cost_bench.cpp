@@ -7,10 +7,14 @@
 //   mutex         - cp::Mutex around the increment (MutexCounter)
 //   atomic        - std::atomic fetch_add (AtomicCounter)
 //   per_thread    - one cache line per thread, summed on read (PerThreadCounter)
+//   absl_mutex    - one thread: an uncontended absl::Mutex lock/unlock around the add, with
+//                   Abseil's deadlock detection on (/1, as Debian builds it) and off (/0);
+//                   the difference is what the detection costs per acquisition (lesson 02)
 // With threads, Google Benchmark 1.7 divides the wall-clock ("real") time by the increments
 // of all threads together: Time is 1 / throughput, and items_per_second is that throughput.
 // So on 2 cores a design that scales shows Time halving from 1 to 2 threads; a contended one
 // shows it growing. (The cost one thread sees per increment is Time x threads.)
+#include <absl/synchronization/mutex.h>
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
@@ -56,8 +60,23 @@ void BM_per_thread(benchmark::State& state) {
   if (me == 0) benchmark::DoNotOptimize(g_per_thread.get());  // a read sums every slot
 }
 
+void BM_absl_mutex(benchmark::State& state) {
+  absl::SetMutexDeadlockDetectionMode(state.range(0) != 0 ? absl::OnDeadlockCycle::kAbort
+                                                          : absl::OnDeadlockCycle::kIgnore);
+  absl::Mutex mu;
+  std::int64_t counter = 0;
+  for (auto _ : state) {
+    absl::MutexLock lock(&mu);
+    ++counter;
+  }
+  benchmark::DoNotOptimize(counter);
+  state.SetItemsProcessed(state.iterations());
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kAbort);  // back to the default
+}
+
 }  // namespace
 
+BENCHMARK(BM_absl_mutex)->Arg(1)->Arg(0)->Threads(1);
 BENCHMARK(BM_plain)->Threads(1)->UseRealTime();
 BENCHMARK(BM_mutex)->Threads(1)->Threads(2)->Threads(kMaxThreads)->UseRealTime();
 BENCHMARK(BM_atomic)->Threads(1)->Threads(2)->Threads(kMaxThreads)->UseRealTime();

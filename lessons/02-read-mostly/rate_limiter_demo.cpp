@@ -89,7 +89,8 @@ int main(int argc, char** argv) {
       .option("rounds", a.rounds, "part 2: runs per row (the median is printed)", 1, 99);
   cli.parse(argc, argv);
 
-  // Debian's Abseil checks every absl::Mutex acquisition for lock-order cycles (~30 ns each);
+  // Debian's Abseil checks every absl::Mutex acquisition for lock-order cycles (~40 ns each;
+  // l01_cost_bench's BM_absl_mutex measures it);
   // that is a debugging aid, not the lock's cost, so it is off for this measurement.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 

@@ -39,9 +39,10 @@ Run run_reference(const l05::OrderScript& s) {
   return r;
 }
 
+template <class Engine>
 Run run_calls(const l05::OrderScript& s) {
   Run r;
-  cp::SingleWriterOrderEngine engine(s.config);
+  Engine engine(s.config);
   const auto start = std::chrono::steady_clock::now();
   for (std::size_t i = 0; i < s.commands.size(); ++i)
     if (cp::apply_order_command(engine, s.commands[i]) != s.replies[i]) r.replies_match = false;
@@ -51,12 +52,13 @@ Run run_calls(const l05::OrderScript& s) {
 }
 
 // [quote: pipelined]
+template <class Engine>
 Run run_pipelined(const l05::OrderScript& s, std::size_t window_size) {
   Run r;
-  cp::SingleWriterOrderEngine engine(s.config);
+  Engine engine(s.config);
   // The producer's reply window: up to window_size commands in flight; the owner writes each
   // reply into it and publishes them once per batch; take() returns them in submission order.
-  cp::SingleWriterOrderEngine::ReplyWindow window(window_size);
+  typename Engine::ReplyWindow window(window_size);
   const std::size_t n = s.commands.size();
   std::size_t checked = 0;  // replies taken so far = index of the next reply due
   const auto start = std::chrono::steady_clock::now();
@@ -76,12 +78,16 @@ Run run_pipelined(const l05::OrderScript& s, std::size_t window_size) {
 
 int main(int argc, char** argv) {
   long long seed = 42, commands = 200'000, window = 256;
+  bool blocking = false;
   cp::lessons::Cli cli("l05_pipelined",
                        "one producer feeding the order engine: reference vs synchronous calls "
                        "vs pipelined submits, commands/s");
   cli.option("seed", seed, "seed of the order stream", 0, 1LL << 62)
       .option("commands", commands, "commands in the stream", 1, 50'000'000)
-      .option("window", window, "pipelined: commands in flight at most (a power of two)", 1, 1 << 20);
+      .option("window", window, "pipelined: commands in flight at most (a power of two)", 1, 1 << 20)
+      .flag("blocking", blocking,
+            "the engine's owner waits with BlockingWaitStrategy (a futex sleep at once) "
+            "instead of the default PhasedBackoffWaitStrategy (spin, yield, then sleep)");
   cli.parse(argc, argv);
   if ((window & (window - 1)) != 0) {
     std::fprintf(stderr, "l05_pipelined: --window must be a power of two (got %lld)\n", window);
@@ -89,7 +95,8 @@ int main(int argc, char** argv) {
   }
   const l05::OrderScript s =
       l05::make_order_script(static_cast<std::uint64_t>(seed), static_cast<std::size_t>(commands));
-  std::printf("order stream: seed %lld, %lld commands, one producer\n\n", seed, commands);
+  std::printf("order stream: seed %lld, %lld commands, one producer; owner waits with %s\n\n",
+              seed, commands, blocking ? "blocking" : "phased-backoff");
   std::printf("%-22s %12s %14s %10s\n", "mode", "commands/s", "same replies", "same hash");
   bool ok = true;
   auto print = [&](const char* name, const Run& r) {
@@ -99,10 +106,13 @@ int main(int argc, char** argv) {
     ok = ok && r.replies_match && same_hash;
   };
   print("reference (no thread)", run_reference(s));
-  print("call (synchronous)", run_calls(s));
+  using Blocking = cp::SingleWriterOrderEngineT<cp::sw::BlockingWaitStrategy>;
+  using Phased = cp::SingleWriterOrderEngine;
+  print("call (synchronous)", blocking ? run_calls<Blocking>(s) : run_calls<Phased>(s));
   char name[32];
   std::snprintf(name, sizeof name, "pipelined (window %lld)", window);
-  print(name, run_pipelined(s, static_cast<std::size_t>(window)));
+  const auto w = static_cast<std::size_t>(window);
+  print(name, blocking ? run_pipelined<Blocking>(s, w) : run_pipelined<Phased>(s, w));
   if (!ok) {
     std::printf("\nFAILED: a reply or the final state differs from the reference\n");
     return 1;
@@ -113,6 +123,7 @@ int main(int argc, char** argv) {
 // How to run:
 //   ./build/release/lessons/05-single-writer-engine/l05_pipelined
 //   ./build/release/lessons/05-single-writer-engine/l05_pipelined --window=1
+//   ./build/release/lessons/05-single-writer-engine/l05_pipelined --blocking
 // What to expect: the reference is fastest by far (no hand-off: millions of commands/s);
 // synchronous calls are one round trip per command (often a futex wake-up on each side), so
 // tens to a hundred thousand per second on 2 cores; pipelining recovers several times that,

@@ -22,7 +22,9 @@ namespace cp {
 
 class ABSL_LOCKABLE Mutex {
  public:
-  // A waiter sleeps in the kernel (futex) once a short spin in glibc fails.
+  // std::mutex is glibc's default ("timed") pthread mutex: lock() tries one atomic exchange
+  // and, if the lock is taken, sleeps in the kernel (futex wait) at once. It does not spin;
+  // only PTHREAD_MUTEX_ADAPTIVE_NP spins first (glibc nptl/pthread_mutex_lock.c).
   static constexpr Waiting waiting = Waiting::blocks;
 
   void lock() ABSL_EXCLUSIVE_LOCK_FUNCTION() { m_.lock(); }
