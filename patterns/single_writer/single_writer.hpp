@@ -2,7 +2,7 @@
 // sends it commands.
 //
 //   Sequence                      sequence.hpp       padded counter, orderings in the names
-//   BusySpin/Yielding/BlockingWaitStrategy
+//   BusySpin/Yielding/PhasedBackoff/BlockingWaitStrategy
 //                                 wait_strategy.hpp  how a side waits; the same for both sides
 //   SingleProducerRing, MultiProducerRing
 //                                 ring.hpp           bounded rings with sequence numbers
@@ -13,39 +13,19 @@
 //   SelectTwo                     select.hpp         one owner, two inputs
 //   Sharded<Engine>               sharded.hpp        N engines routed by key
 //
-// What. All critical mutable state (an order book, the accounts of a ledger) belongs to one
-// thread, the owner. Other threads never touch it: they put commands into a bounded queue and,
-// when they need an answer, wait on a reply slot. The owner takes commands in batches and
-// applies them one by one, numbering each (its sequence).
+// What. All critical mutable state belongs to one thread, the owner. Other threads put
+// commands into a bounded queue and, when they need an answer, wait for the reply. The owner
+// applies commands one at a time and numbers each one (its sequence).
 //
-// Why.
-//   - No locks on the state: its code is plain single-threaded code, with no lock order to get
-//     wrong and no lock to hold across slow work; the only synchronisation is the queue.
-//   - One explicit order: the sequence numbers are the order of effects. Given the same
-//     commands in the same order, the state ends the same, whatever the thread timing; with a
-//     journal of commands (and snapshots) recovery is "load snapshot, replay from offset".
-//   - The owner's caches stay warm: the state never migrates between cores.
-//   - Batching: under load the owner takes many commands per wake-up and releases their slots
-//     with one store, so per-command overhead falls as load rises (the Disruptor's insight).
-//   - Overload is designed: the queue is bounded, and every producer call says what it does
-//     when full (block, reject, drop) and counts it.
+// Guarantee. The sequence numbers are the order of effects, assigned in one place. Replaying
+// the same commands in that order (a journal, after a snapshot) gives the same state. Which
+// producer's command gets the next number still depends on timing, as lock order would.
 //
-// When not.
-//   - CPU-heavy work that parallelises (image processing, search): one owner is one core.
-//   - Trivial state (a counter): an atomic is simpler and faster than a hand-off.
-//   - Order-insensitive work (independent requests): shared-nothing or a pool scales better.
-//   - Plain CRUD over a database: the database is already the single writer.
-//   - Replies cost a round trip (two cache-line hand-offs, often a wake-up): a read-mostly
-//     workload is usually better served by a read-write lock or a snapshot readers can share.
+// Waiting. The single-engine designs of this project wait with PhasedBackoffWaitStrategy
+// (spin ~10 us, yield, then sleep); sharded ones, with more owners than cores, block.
+// The figures behind that choice: docs/single_writer.md.
 //
-// Alternatives. A mutex around the state (simplest; order is whatever the lock gives, and
-// slow work under the lock stalls everyone); a read-write lock (reads in parallel); actors
-// (the same idea with one mailbox per entity and usually unbounded queues); sharding (below,
-// the way to use more cores while keeping the guarantees per shard).
-//
-// Waiting on 2 cores: a spinning strategy is the fastest hand-off when the owner and each
-// producer have a core; with more runnable threads than cores, a spinner can hold the core the
-// thread it waits for needs. Use BlockingWaitStrategy unless you have measured otherwise.
+// When not, and the longer story: lesson 05 (lessons/05-single-writer-engine/README.md).
 //
 // Example:
 //   struct Book { int apply(const Order& o, std::uint64_t seq) { ...; return filled; } };
