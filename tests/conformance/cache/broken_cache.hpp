@@ -8,6 +8,9 @@
 //                         thread overwrote or erased before the get began.
 //   OverCapacityCache   - an exact LRU that holds one entry more than capacity() says.
 //   AcceptsCorruptCache - put() checks the key but not the checksum.
+//   RareReorderCache    - a map behind one mutex, except that one put in 1,000 is parked and
+//                         applied just after the next put to the same key: two writes land
+//                         in the wrong order (for C >= N configurations only).
 //   EvenSplitStripedCache - shards by hash with the capacity split evenly, even when C >= N:
 //                         a shard that receives more keys than its share evicts, so a "map"
 //                         configuration loses entries (the trap StripedMutexCache avoids).
@@ -217,6 +220,69 @@ class EvenSplitStripedCache {
   MutexCache& shard(std::uint64_t key) { return *shards_[mix64(key) % kShards]; }
   const CacheConfig config_;
   std::vector<std::unique_ptr<MutexCache>> shards_;
+};
+
+// RareReorderCache: one put in kReorderEvery answers ok at once but is only parked; it is
+// applied right after the next put to the same key, so the older write overwrites the newer
+// one, and a get in between misses it. Every value it returns is intact and was put for its
+// key; only the order is wrong, which only a check of the history can see. No eviction: use
+// it with C >= N.
+class RareReorderCache {
+ public:
+  static constexpr std::uint64_t kReorderEvery = 1000;
+  using lock_type = Mutex;
+  static constexpr DesignTraits traits{
+      .name = "broken-rare-reorder",
+      .family = Family::mutex,
+      .thread_safe = true,
+      .linearizable_reads = true,  // the false claim
+      .lock_free = false,
+      .waiting = Waiting::blocks,
+      .eviction = "none (a map)",
+  };
+
+  explicit RareReorderCache(CacheConfig config) : config_(check(config)) {}
+
+  std::optional<CacheValue> get(std::uint64_t key) {
+    MutexLock lock(mu_);
+    if (const auto it = values_.find(key); it != values_.end()) return it->second;
+    return std::nullopt;
+  }
+  CacheError put(std::uint64_t key, const CacheValue& value) {
+    if (const CacheError e = validate_put(config_, key, value); e != CacheError::ok) return e;
+    MutexLock lock(mu_);
+    // relaxed: only picks which put gets parked; it orders nothing.
+    const bool park = puts_.fetch_add(1, std::memory_order_relaxed) % kReorderEvery ==
+                      kReorderEvery - 1;
+    if (park && !parked_.contains(key)) {
+      parked_[key] = value;
+      return CacheError::ok;
+    }
+    values_[key] = value;
+    if (const auto it = parked_.find(key); it != parked_.end()) {
+      values_[key] = it->second;  // the bug: the older write lands last
+      parked_.erase(it);
+    }
+    return CacheError::ok;
+  }
+  bool erase(std::uint64_t key) {
+    MutexLock lock(mu_);
+    return values_.erase(key) > 0;
+  }
+  std::size_t size() {
+    MutexLock lock(mu_);
+    return values_.size();
+  }
+  std::size_t capacity() const { return config_.capacity; }
+
+ private:
+  const CacheConfig config_;
+  Mutex mu_;
+  absl::flat_hash_map<std::uint64_t, CacheValue> values_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::uint64_t, CacheValue> parked_ ABSL_GUARDED_BY(mu_);
+  // Shared by every instance: histories are short, so the one reorder in a thousand puts
+  // falls in some later history rather than never.
+  static inline std::atomic<std::uint64_t> puts_{0};
 };
 
 }  // namespace cp::test
