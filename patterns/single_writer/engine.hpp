@@ -29,20 +29,30 @@
 // stop(). Every accepted command is applied exactly once; none is lost (the ring's close is
 // exact, see multi_producer_ring.hpp).
 //
+// A handler that throws halts the engine (fail-stop, as the Disruptor's default exception
+// handler halts its processor). apply may have changed part of the state before it threw,
+// and no reply can say which part, so the owner never touches the state again:
+//   - the failed command's caller gets nullopt (call) or EngineStopped (its window's take);
+//   - so does every command after it: the owner keeps draining and answering, so no caller
+//     hangs; new submits and calls are refused at once (stopped);
+//   - failure() says which sequence failed and why. Recovery is the journal's business:
+//     restart from a snapshot and replay up to the failed sequence (lesson 05).
+//
 // Contract:
 //   - submit/call/stop/processed/counters: any thread (with RingT = SingleProducerRing: one
 //     thread only, the same one for submit, call and stop);
 //   - never call stop() or call() from inside apply (the owner would wait for itself);
-//   - apply must not throw (an exception escaping it ends the program, like a noexcept
-//     function would): the owner cannot answer a call() it failed.
+//   - an exception from apply halts the engine (above); it does not end the program.
 //   - State::apply returns the reply type (non-void; return a small status if nothing else).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
+#include <string>
 #include <thread>
 #include <type_traits>
 #include <utility>
@@ -88,10 +98,17 @@ class Engine {
   using reply_type = std::decay_t<decltype(std::declval<State&>().apply(
       std::declval<Command&>(), std::uint64_t{}))>;
   using reply_window = ReplyWindow<reply_type, Wait>;
+  // A caller's slot carries nullopt when its command was not applied (the engine halted).
+  using reply_slot = ReplySlot<std::optional<reply_type>>;
   struct Envelope {
     Command command{};
-    ReplySlot<reply_type>* reply = nullptr;  // call(): the caller waits on it
-    reply_window* window = nullptr;          // submit_to(): the producer's window
+    reply_slot* reply = nullptr;     // call(): the caller waits on it
+    reply_window* window = nullptr;  // submit_to(): the producer's window
+  };
+  // What halted the engine: the sequence whose apply threw, and the exception's what().
+  struct Failure {
+    std::uint64_t sequence = 0;
+    std::string what;
   };
   using ring_type = RingT<Envelope, Wait>;
   using wait_strategy = Wait;
@@ -119,7 +136,9 @@ class Engine {
   SubmitStatus submit(Command command, OverloadPolicy policy) {
     Envelope env{std::move(command), nullptr};
     SubmitStatus status;
-    if (policy == OverloadPolicy::block) {
+    if (halted()) {
+      status = SubmitStatus::stopped;
+    } else if (policy == OverloadPolicy::block) {
       status = ring_.push(std::move(env)) ? SubmitStatus::accepted : SubmitStatus::stopped;
     } else if (ring_.try_push(std::move(env))) {
       status = SubmitStatus::accepted;
@@ -135,9 +154,10 @@ class Engine {
 
   // call: sends the command (waiting for room if full) and waits for its reply. nullopt when
   // the engine was stopped before the command was accepted.
+  // nullopt also when the engine halted, before or because of this command.
   std::optional<reply_type> call(Command command) {
-    ReplySlot<reply_type> slot;
-    if (!ring_.push(Envelope{std::move(command), &slot})) {
+    reply_slot slot;
+    if (halted() || !ring_.push(Envelope{std::move(command), &slot})) {
       counters_.record(SubmitStatus::stopped);
       return std::nullopt;
     }
@@ -152,7 +172,7 @@ class Engine {
   // requests' replies.
   SubmitStatus submit_to(Command command, reply_window& window) {
     window.reserve();
-    if (!ring_.push(Envelope{std::move(command), nullptr, &window})) {
+    if (halted() || !ring_.push(Envelope{std::move(command), nullptr, &window})) {
       window.unreserve();
       counters_.record(SubmitStatus::stopped);
       return SubmitStatus::stopped;
@@ -178,6 +198,15 @@ class Engine {
   std::size_t capacity() const { return ring_.capacity(); }
   std::size_t queue_depth_approx() const { return ring_.size_approx(); }
 
+  // halted: a handler threw; the engine applies nothing more. Any thread.
+  // acquire: pairs with halt()'s release store (nothing else is published through it).
+  bool halted() const { return halted_.load(std::memory_order_acquire); }
+  // failure: why it halted, or nullopt. Any thread.
+  std::optional<Failure> failure() const {
+    std::lock_guard<std::mutex> lock(failure_mu_);
+    return failure_;
+  }
+
   // state_after_stop: the owner's state, for inspection once stop() has returned (the join
   // makes every write of the owner visible). Throws std::logic_error before.
   const State& state_after_stop() const {
@@ -194,34 +223,67 @@ class Engine {
       ring_.consume_batch([&](Envelope& env, std::uint64_t seq) { apply_one(env, seq, hold); },
                           max_batch_);
       if constexpr (HasEndBatch<State>) state_.end_batch();
-      for (auto& [slot, reply] : held_) slot->fulfil(std::move(reply));
+      for (auto& [slot, reply] : held_) slot->fulfil(std::optional<reply_type>(std::move(reply)));
       held_.clear();
       for (reply_window* w : windows_) w->publish();
       windows_.clear();
+      for (reply_window* w : failing_) {
+        w->publish();
+        w->fail();
+      }
+      failing_.clear();
       // release: pairs with processed()'s acquire load.
       processed_.store(ring_.next_sequence(), std::memory_order_release);
     }
   }
 
   void apply_one(Envelope& env, std::uint64_t seq, bool hold) {
-    if (env.reply != nullptr) {
-      ReplySlot<reply_type>* slot = std::exchange(env.reply, nullptr);
-      if (hold) {
-        held_.emplace_back(slot, state_.apply(env.command, seq));
+    reply_slot* slot = std::exchange(env.reply, nullptr);
+    reply_window* w = std::exchange(env.window, nullptr);
+    std::optional<reply_type> reply = apply_guarded(env.command, seq);
+    if (slot != nullptr) {
+      if (hold && reply) {
+        held_.emplace_back(slot, std::move(*reply));
       } else {
-        slot->fulfil(state_.apply(env.command, seq));
+        slot->fulfil(std::move(reply));
       }
-    } else if (env.window != nullptr) {
-      reply_window* w = std::exchange(env.window, nullptr);
-      const bool first_unpublished = w->put(state_.apply(env.command, seq));
+    } else if (w != nullptr) {
+      if (!reply) {
+        // Failed at the end of the batch, after its replies are published (and, when replies
+        // are held, made durable): the replies before the failure still reach the producer,
+        // and its take() of this one throws EngineStopped.
+        if (std::find(failing_.begin(), failing_.end(), w) == failing_.end()) failing_.push_back(w);
+        return;
+      }
+      const bool first_unpublished = w->put(std::move(*reply));
       if (!hold && w->publish_due()) {
         w->publish();  // the producer may be waiting for these: don't make it wait a whole batch
       } else if (first_unpublished) {
         windows_.push_back(w);  // at most once per put: fits the max_batch reserved
       }
-    } else {
-      (void)state_.apply(env.command, seq);
     }
+  }
+
+  // apply_guarded: the reply, or nullopt once the engine halted (now or before).
+  std::optional<reply_type> apply_guarded(Command& command, std::uint64_t seq) {
+    if (halted_.load(std::memory_order_relaxed)) return std::nullopt;  // our own store
+    try {
+      return state_.apply(command, seq);
+    } catch (const std::exception& e) {
+      halt(seq, e.what());
+    } catch (...) {
+      halt(seq, "an exception not derived from std::exception");
+    }
+    return std::nullopt;
+  }
+
+  void halt(std::uint64_t seq, std::string what) {
+    {
+      std::lock_guard<std::mutex> lock(failure_mu_);
+      failure_ = Failure{seq, std::move(what)};
+    }
+    // release: pairs with halted()'s acquire load.
+    halted_.store(true, std::memory_order_release);
   }
 
   bool holds_replies() const {
@@ -236,8 +298,12 @@ class Engine {
   alignas(kCacheLine) std::atomic<std::uint64_t> processed_{0};
   mutable std::mutex stop_mu_;
   // Owner thread only: replies held until end_batch(), windows to publish after the batch.
-  std::vector<std::pair<ReplySlot<reply_type>*, reply_type>> held_;
+  std::vector<std::pair<reply_slot*, reply_type>> held_;
+  std::atomic<bool> halted_{false};  // written by the owner only
+  mutable std::mutex failure_mu_;
+  std::optional<Failure> failure_;  // guarded by failure_mu_
   std::vector<reply_window*> windows_;
+  std::vector<reply_window*> failing_;  // windows with a request the halted engine cannot answer
   std::thread owner_;  // last: starts after everything it uses is constructed
 };
 

@@ -25,8 +25,10 @@
 // Contract:
 //   - reserve / take / try_take / in_flight / has_room: the producer thread only (one thread;
 //     another thread may take over after a happens-before hand-off, e.g. a join);
-//   - put / publish: the owner thread only, exactly one put per reserved request, in the order
-//     the requests were reserved (Engine::submit_to guarantees it: rings are FIFO per producer);
+//   - put / publish / fail: the owner thread only, exactly one put per reserved request, in the
+//     order the requests were reserved (Engine::submit_to guarantees it: rings are FIFO per
+//     producer), until fail(): the requests not put by then get no reply, and take() of the
+//     first of them throws EngineStopped (the engine halted; engine.hpp).
 //   - a reserved request that was never sent must be returned with unreserve().
 //   R must be default-constructible and move-assignable.
 #pragma once
@@ -39,6 +41,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "patterns/single_writer/overload.hpp"
 #include "patterns/single_writer/ring_capacity.hpp"
 #include "patterns/single_writer/sequence.hpp"
 #include "patterns/single_writer/wait_strategy.hpp"
@@ -80,17 +83,34 @@ class ReplyWindow {
 
   // take: the reply to the oldest outstanding request, waiting for it if needed. Precondition:
   // in_flight() > 0 (else std::logic_error: there is nothing to wait for).
+  // Throws EngineStopped if the engine halted before answering that request.
   R take() {
     if (in_flight() == 0) throw std::logic_error("ReplyWindow::take: no request in flight");
-    // acquire: pairs with publish()'s release store; makes the owner's put() visible.
-    wait_.wait_until([this] { return published_.load(std::memory_order_acquire) > taken_; });
+    // acquire: pairs with publish()'s release store; makes the owner's put() visible. And
+    // with fail()'s release store.
+    wait_.wait_until([this] {
+      return published_.load(std::memory_order_acquire) > taken_ ||
+             failed_.load(std::memory_order_acquire);
+    });
+    if (published_.load(std::memory_order_acquire) <= taken_) {  // as above
+      ++taken_;  // that request is answered: by the failure
+      throw EngineStopped("reply window");
+    }
     return std::move(cells_[taken_++ & mask_]);
   }
 
   // try_take: like take, but returns false at once if the oldest reply is not published yet.
+  // Throws EngineStopped, as take() does, if the engine halted before answering it.
   bool try_take(R& out) {
+    if (in_flight() == 0) return false;
     // acquire: as in take().
-    if (in_flight() == 0 || published_.load(std::memory_order_acquire) <= taken_) return false;
+    if (published_.load(std::memory_order_acquire) <= taken_) {
+      if (!failed_.load(std::memory_order_acquire)) return false;
+      if (published_.load(std::memory_order_acquire) <= taken_) {  // as take()
+        ++taken_;
+        throw EngineStopped("reply window");
+      }
+    }
     out = std::move(cells_[taken_++ & mask_]);
     return true;
   }
@@ -119,6 +139,15 @@ class ReplyWindow {
     wait_.signal();
   }
 
+  // fail: no reply will come for the requests not put so far (the engine halted). Publish
+  // first: the replies already put still reach the producer.
+  void fail() {
+    if (failed_.load(std::memory_order_relaxed)) return;  // our own store
+    // release: pairs with take()'s acquire load of failed_.
+    failed_.store(true, std::memory_order_release);
+    wait_.signal();
+  }
+
  private:
   const std::size_t mask_;
   const std::uint64_t publish_every_;
@@ -131,6 +160,7 @@ class ReplyWindow {
   std::uint64_t published_by_owner_ = 0;
   // Shared: written by the owner once per batch, read by the producer.
   alignas(kCacheLine) std::atomic<std::uint64_t> published_{0};
+  std::atomic<bool> failed_{false};  // written by the owner, once
   Wait wait_;
 };
 
