@@ -145,7 +145,13 @@ def main(argv=None):
         description="Builds the lessons, docs and results of this repository into a static "
                     "site (build/site/, staged in build/site-src/), and optionally serves it "
                     "on 127.0.0.1. Needs Debian's mkdocs, mkdocs-material and "
-                    "python3-pymdownx (scripts/setup.sh installs them).")
+                    "python3-pymdownx (scripts/setup.sh installs them).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n"
+               "  bash scripts/site.sh                    # build; open build/site/index.html\n"
+               "  bash scripts/site.sh serve              # build, serve http://127.0.0.1:8000/\n"
+               "  bash scripts/site.sh serve --port 8080  # another port\n"
+               "Search works only when served (a browser runs it in a web worker).")
     ap.add_argument("command", nargs="?", choices=["build", "serve"], default="build",
                     help="build (default): build the site; serve: build it, then serve it")
     ap.add_argument("--port", type=int, default=8000,

@@ -4,11 +4,13 @@ headless Chromium, driven by Selenium. For every page it checks:
   * the browser console has no SEVERE entry (a failed load, a script error);
   * every internal link and every image answers HTTP 200 from the local server, and a link's
     #anchor exists on the target page;
+  * nothing it loads (scripts, styles, fonts, images) comes from another origin;
   * every <img> has a non-zero natural size once loaded (so each SVG diagram renders);
 and once for the site: the search box finds a lesson by a word only that lesson contains.
 
-It first checks itself on a tiny fixture site with one broken link, one missing image and one
-missing anchor: the checks must report each of them, or the test fails.
+It first checks itself on a tiny fixture site with one broken link, one missing image, one
+missing anchor and one image from another origin: the checks must report each of them (and
+nothing on a clean page), or the test fails.
 
 The site is served by http.server on 127.0.0.1, on a free port, started and stopped here.
 Exit 77 (skipped) only when mkdocs, mkdocs-material, pymdownx, selenium, chromium or
@@ -152,6 +154,16 @@ class Checker:
             elif frag and target in self.ids:
                 if urllib.parse.unquote(frag) not in self.ids[target]:
                     problems.append(f"broken anchor: {href}")
+        # Nothing a page loads may come from elsewhere: no CDN, no web fonts.
+        loaded = d.execute_script(
+            "return performance.getEntriesByType('resource').map(e => e.name).concat("
+            "Array.from(document.querySelectorAll('script[src]'), e => e.src),"
+            "Array.from(document.querySelectorAll('link[href]:not([rel=canonical])'),"
+            "           e => e.href),"
+            "Array.from(document.querySelectorAll('img[src], iframe[src]'), e => e.src));")
+        for res in sorted(set(loaded)):
+            if re.match(r"^(https?|wss?):", res) and not self.internal(res):
+                problems.append(f"external resource: {res}")
         images = d.execute_script(
             "return Array.from(document.images, i => "
             "[i.currentSrc || i.src, i.naturalWidth, i.naturalHeight]);")
@@ -223,6 +235,7 @@ FIXTURE = {
 <a href="good.html">good</a> <a href="good.html#here">good anchor</a>
 <a href="missing.html">broken</a> <a href="good.html#nowhere">broken anchor</a>
 <img src="ok.svg" alt="ok"> <img src="gone.svg" alt="gone">
+<img src="{other}ok.svg" alt="from another origin">
 </body></html>""",
     "good.html": """<!doctype html><html><head><title>good</title></head><body>
 <p id="here">here</p></body></html>""",
@@ -235,15 +248,17 @@ def self_test(driver, work):
     """The checks must catch a broken link, a missing image and a missing anchor."""
     root = work / "fixture"
     root.mkdir()
-    for name, text in FIXTURE.items():
-        (root / name).write_text(text, encoding="utf-8")
-    with Server(root) as srv:
+    # A second server plays "another origin" (a CDN) without touching the network.
+    with Server(root) as srv, Server(root) as other:
+        for name, text in FIXTURE.items():
+            (root / name).write_text(text.replace("{other}", other.base), encoding="utf-8")
         checker = Checker(driver, srv.base)
         problems = checker.check_page(srv.base + "index.html")
         good = checker.check_page(srv.base + "good.html")
     wanted = [f"broken link: {srv.base}missing.html",
               f"broken anchor: {srv.base}good.html#nowhere",
               f"broken image: {srv.base}gone.svg",
+              f"external resource: {other.base}ok.svg",
               "console error:"]
     failures = [w for w in wanted if not any(p.startswith(w) for p in problems)]
     extra = [p for p in problems
