@@ -72,13 +72,22 @@ def lesson_readmes(root):
     return sorted(found, key=lambda p: p.parts[1])
 
 
-def expand_nav(nav, lessons):
+def nav_title(md_file):
+    """A page's first heading as plain text for the nav (mkdocs would keep the backticks)."""
+    for line in md_file.read_text(encoding="utf-8").splitlines():
+        if line.startswith("# "):
+            return line[2:].replace("`", "").strip()
+    return md_file.parent.name
+
+
+def expand_nav(nav, lessons, docs=None):
     out = []
     for entry in nav:
         if entry == LESSONS_MARKER:
-            out.extend(p.as_posix() for p in lessons)
+            out.extend({nav_title(docs / p): p.as_posix()} if docs else p.as_posix()
+                       for p in lessons)
         elif isinstance(entry, dict):
-            out.append({k: expand_nav(v, lessons) if isinstance(v, list) else v
+            out.append({k: expand_nav(v, lessons, docs) if isinstance(v, list) else v
                         for k, v in entry.items()})
         else:
             out.append(entry)
@@ -110,7 +119,7 @@ def stage(stage_dir, repo=REPO, config=CONFIG, site_dir=None):
     settings = yaml.safe_load(config.read_text(encoding="utf-8"))
     settings["docs_dir"] = str(docs)
     settings["site_dir"] = str(Path(site_dir) if site_dir else stage_dir / "site")
-    settings["nav"] = expand_nav(settings.get("nav", []), lesson_readmes(docs))
+    settings["nav"] = expand_nav(settings.get("nav", []), lesson_readmes(docs), docs)
     out = stage_dir / "mkdocs.yml"
     out.write_text(yaml.safe_dump(settings, sort_keys=False, allow_unicode=True),
                    encoding="utf-8")

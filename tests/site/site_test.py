@@ -126,9 +126,19 @@ class Checker:
 
     def check_page(self, url):
         """Opens one page; returns the list of problems found on it."""
+        from selenium.common.exceptions import WebDriverException
         d = self.driver
         problems = []
-        d.get(url)
+        for attempt in (1, 2):
+            # On a loaded machine chromedriver can give up waiting for the renderer; that is
+            # the machine, not the page: one more try, then it counts as a failure.
+            try:
+                d.get(url)
+                break
+            except WebDriverException as e:
+                if attempt == 2:
+                    return [f"page did not load: {str(e).splitlines()[0]}"]
+                time.sleep(1)
         # Wait until the page and its images finished loading (complete is true even for a
         # broken image, so this ends).
         deadline = time.monotonic() + 10
@@ -188,7 +198,7 @@ class Checker:
             if d.find_elements(By.CSS_SELECTOR, "label.md-header__button[for='__search']") \
             and not box.is_displayed() else None
         box.send_keys(word)
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + 60  # the index loads in a web worker; slow when busy
         hrefs = []
         while time.monotonic() < deadline:
             hrefs = d.execute_script(
@@ -230,14 +240,14 @@ def unique_lesson_word(docs_dir, lessons):
 
 
 FIXTURE = {
-    "index.html": """<!doctype html><html><head><title>fixture</title></head><body>
+    "index.html": """<!doctype html><html><head><title>fixture</title><link rel="icon" href="data:,"></head><body>
 <p id="top">fixture</p>
 <a href="good.html">good</a> <a href="good.html#here">good anchor</a>
 <a href="missing.html">broken</a> <a href="good.html#nowhere">broken anchor</a>
 <img src="ok.svg" alt="ok"> <img src="gone.svg" alt="gone">
 <img src="{other}ok.svg" alt="from another origin">
 </body></html>""",
-    "good.html": """<!doctype html><html><head><title>good</title></head><body>
+    "good.html": """<!doctype html><html><head><title>good</title><link rel="icon" href="data:,"></head><body>
 <p id="here">here</p></body></html>""",
     "ok.svg": """<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20">
 <rect width="40" height="20" fill="#8c8"/></svg>""",
@@ -274,6 +284,51 @@ def self_test(driver, work):
     return True
 
 
+def self_test_staging(site, work):
+    """Staging on a tiny repository: a lesson folder that the config does not name appears in
+    the nav, in numeric order; a source file a README links to is copied at its own path; a
+    Markdown file under build/ is left out. Needs no browser and no mkdocs build."""
+    import yaml
+    repo = work / "fixture-repo"
+    files = {
+        "README.md": "# Home\n[lessons](lessons/README.md)\n",
+        "lessons/README.md": "# Lessons\n",
+        "lessons/01-first/README.md": "# Lesson 01: `first`\n[code](code.hpp) `[no](x.hpp)`\n",
+        "lessons/01-first/code.hpp": "// code\n",
+        "lessons/10-later/README.md": "# Lesson 10: later\n",
+        "lessons/06-new/README.md": "# Lesson 06: new\n![d](d.svg)\n",
+        "lessons/06-new/d.svg": FIXTURE["ok.svg"],
+        "build/x/README.md": "# build output\n",
+        "cfg.yml": "site_name: t\nnav:\n  - Home: README.md\n  - Lessons:\n"
+                   "      - lessons/README.md\n      - \"@lessons\"\n",
+    }
+    for name, text in files.items():
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_text(text, encoding="utf-8")
+    cfg = site.stage(work / "fixture-stage", repo=repo, config=repo / "cfg.yml")
+    nav = yaml.safe_load(cfg.read_text(encoding="utf-8"))["nav"]
+    docs = work / "fixture-stage" / "docs"
+    want_nav = [{"Home": "README.md"},
+                {"Lessons": ["lessons/README.md",
+                             {"Lesson 01: first": "lessons/01-first/README.md"},
+                             {"Lesson 06: new": "lessons/06-new/README.md"},
+                             {"Lesson 10: later": "lessons/10-later/README.md"}]}]
+    problems = []
+    if nav != want_nav:
+        problems.append(f"nav is {nav}, expected {want_nav}")
+    for rel in ("lessons/01-first/code.hpp", "lessons/06-new/d.svg"):
+        if not (docs / rel).is_file():
+            problems.append(f"{rel} not staged")
+    for rel in ("build/x/README.md", "lessons/01-first/x.hpp"):
+        if (docs / rel).exists():
+            problems.append(f"{rel} staged but should not be")
+    for p in problems:
+        print(f"staging self-test FAILED: {p}")
+    if not problems:
+        print("staging self-test: new lessons join the nav in order, linked files are staged")
+    return not problems
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--work", help="work folder (default: a fresh temporary folder)")
@@ -303,6 +358,8 @@ def main():
     work.mkdir(parents=True)
     started = time.monotonic()
     try:
+        if not self_test_staging(site, work):
+            return 1
         stage_dir, site_dir = work / "site-src", work / "site"
         rc = site.build(stage_dir, site_dir, strict=True, quiet=True)
         if rc != 0:
