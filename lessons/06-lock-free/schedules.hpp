@@ -31,22 +31,6 @@ struct ScheduleOutcome {
   bool drain_ended = true;  // false: the stack still gave values after many pops (a cycle)
 };
 
-// Parks the calling thread the first time it reaches `where`: signals `parked`, waits `resume`.
-class ParkOnce {
- public:
-  ParkOnce(lf::HookPoint where, std::latch& parked, std::latch& resume)
-      : scope_([this, where, &parked, &resume](lf::HookPoint p, const void*) {
-          if (p != where || done_) return;
-          done_ = true;
-          parked.count_down();
-          resume.wait();
-        }) {}
-
- private:
-  bool done_ = false;
-  lf::ScriptedHooks::Scope scope_;
-};
-
 // exactly_once: every pushed value popped once, none twice, none invented, the drain ended.
 inline bool exactly_once(const ScheduleOutcome& o) {
   if (!o.drain_ended) return false;
@@ -78,7 +62,7 @@ ScheduleOutcome run_use_after_free() {
     std::latch parked(1), resume(1);
     std::optional<int> slow_result;
     std::thread slow([&] {
-      ParkOnce park(lf::HookPoint::pop_loaded_top, parked, resume);
+      lf::ParkOnce park(lf::HookPoint::pop_loaded_top, parked, resume);
       slow_result = stack.try_pop();  // loads node(1), then stops before reading its next
     });
     parked.wait();
@@ -105,14 +89,14 @@ ScheduleOutcome run_aba() {
     std::latch pop_parked(1), pop_resume(1), push_parked(1), push_resume(1);
     std::optional<int> pop_result;
     std::thread slow_pop([&] {  // loads top A and next B, then stops before its CAS
-      ParkOnce park(lf::HookPoint::pop_before_cas, pop_parked, pop_resume);
+      lf::ParkOnce park(lf::HookPoint::pop_before_cas, pop_parked, pop_resume);
       pop_result = stack.try_pop();
     });
     pop_parked.wait();
     out.popped.push_back(*stack.try_pop());  // A leaves (recycled: free list A)
     out.popped.push_back(*stack.try_pop());  // B leaves (free list B, A)
     std::thread slow_push([&] {  // takes node B for value 3, stops before publishing it
-      ParkOnce park(lf::HookPoint::push_before_cas, push_parked, push_resume);
+      lf::ParkOnce park(lf::HookPoint::push_before_cas, push_parked, push_resume);
       stack.push(3);
     });
     push_parked.wait();

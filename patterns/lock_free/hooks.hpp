@@ -5,6 +5,7 @@
 //   ScriptedHooks - calls this thread's handler, if it set one. Tests and bug demos use it to
 //                   force an interleaving (ABA, use-after-free) or to park a thread mid-operation
 //                   (the progress test), instead of hoping a stress test hits the window.
+//   ParkOnce      - parks the calling thread at one hook point until released (latches).
 //
 // A structure takes the hooks as a template parameter (`TreiberStack<T, R, ScriptedHooks>`), so
 // production instantiations carry no hook code at all. Handlers are per thread: a thread that
@@ -12,6 +13,7 @@
 #pragma once
 
 #include <functional>
+#include <latch>
 #include <string_view>
 
 namespace cp::lf {
@@ -70,6 +72,23 @@ struct ScriptedHooks {
     Handler handler_;
     Handler* previous_;
   };
+};
+
+// ParkOnce: while alive, the calling thread parks the first time it reaches `where`: it counts
+// `parked` down and waits for `resume`. Later visits run through. (Tests and demos only.)
+class ParkOnce {
+ public:
+  ParkOnce(HookPoint where, std::latch& parked, std::latch& resume)
+      : scope_([this, where, &parked, &resume](HookPoint p, const void*) {
+          if (p != where || done_) return;
+          done_ = true;
+          parked.count_down();
+          resume.wait();
+        }) {}
+
+ private:
+  bool done_ = false;
+  ScriptedHooks::Scope scope_;
 };
 
 }  // namespace cp::lf

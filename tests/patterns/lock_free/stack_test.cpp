@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <atomic>
 #include <cstdint>
 #include <latch>
@@ -16,8 +17,10 @@
 #include "patterns/lock_free/hazard_pointers.hpp"
 #include "patterns/lock_free/tagged.hpp"
 #include "patterns/lock_free/treiber_stack.hpp"
+#include "patterns/mutex/mutex_stack.hpp"
 #include "tests/patterns/lock_free/scale.hpp"
 #include "tests/support/findings.hpp"
+#include "tests/support/progress_check.hpp"
 
 using namespace cp;
 using namespace cp::lf;
@@ -163,4 +166,44 @@ TEST_CASE("epochs: while one pop stays pinned, unreclaimed nodes grow without bo
   for (int i = 0; i < 3; ++i) domain.collect();
   INFO("after unpinning and three collections: " << domain.unreclaimed());
   CHECK(domain.unreclaimed() < static_cast<std::size_t>(n) / 4);
+}
+
+// Progress: one pop parked between its load and its CAS; two other threads still complete
+// all their pushes and pops. The same test on the mutex stack (parked inside its lock) shows
+// them stuck: no operation completes while the holder is parked.
+template <class Stack>
+ProgressResult park_one_pop(Stack& stack, std::chrono::milliseconds patience) {
+  for (int i = 0; i < 8; ++i) stack.push(i);
+  return run_with_one_parked(
+      HookPoint::pop_before_cas, [&] { (void)stack.try_pop(); },
+      [&](unsigned t) {
+        stack.push(static_cast<int>(t));
+        (void)stack.try_pop();
+      },
+      2, 500, patience);
+}
+
+template <class Reclaim>
+void check_lock_free_progress() {
+  TreiberStack<int, Reclaim, ScriptedHooks> stack;
+  const auto r = park_one_pop(stack, std::chrono::seconds(60));
+  INFO(Reclaim::name << ": " << r.completed_while_parked << " of " << r.wanted
+                     << " operations completed while one pop was parked");
+  CHECK(r.completed_while_parked == r.wanted);
+}
+
+TEST_CASE("treiber stack: others complete while one pop is parked before its CAS", "[trait]") {
+  check_lock_free_progress<TaggedRecycle>();
+  check_lock_free_progress<HazardPointers>();
+  check_lock_free_progress<Epochs>();
+}
+
+// Waits 200 ms: a fixed wait, but the result does not depend on speed (a thread parked
+// holding the lock lets nothing through, however long we wait).
+TEST_CASE("mutex stack: while one pop is parked inside the lock, no one else completes",
+          "[trait]") {
+  MutexStack<int, ScriptedHooks> stack;
+  const auto r = park_one_pop(stack, std::chrono::milliseconds(200));
+  INFO(r.completed_while_parked << " of " << r.wanted << " completed while one pop was parked");
+  CHECK(r.completed_while_parked == 0);
 }
