@@ -14,11 +14,10 @@
 // meanwhile waits (the test and lessons/06-lock-free show this growth).
 #pragma once
 
-#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <vector>
+#include <deque>
 
 #include "patterns/lock_free/thread_records.hpp"
 
@@ -26,7 +25,7 @@ namespace cp::lf {
 
 class EpochDomain {
  public:
-  static constexpr std::size_t kBagThreshold = 64;  // retired nodes before trying to advance
+  static constexpr std::size_t kCollectEvery = 64;  // retires between two collections
 
   static EpochDomain& global() {
     static EpochDomain domain;
@@ -44,7 +43,7 @@ class EpochDomain {
     // seq_cst: this load comes after the unlinking CAS in the seq_cst order (see try_advance()).
     r.bag.push_back({p, deleter, epoch_.load(std::memory_order_seq_cst)});
     r.unreclaimed.store(r.bag.size(), std::memory_order_relaxed);  // statistic only
-    if (r.bag.size() >= r.next_collect) {
+    if (++r.since_collect >= kCollectEvery) {
       try_advance();
       free_old(r);
     }
@@ -109,10 +108,10 @@ class EpochDomain {
     std::atomic<std::size_t> unreclaimed{0};  // written by the owner only
     // Owned by the thread that claimed the record:
     unsigned depth = 0;  // nested pins
-    // Collect when the bag reaches this size: kBagThreshold, or twice what the last collection
-    // had to keep (while the epoch is stuck, collecting at every retire would cost O(n^2)).
-    std::size_t next_collect = kBagThreshold;
-    std::vector<Retired> bag;
+    std::size_t since_collect = 0;
+    // Oldest first: a thread retires in epoch order, so a collection frees a prefix and
+    // stops at the first node too young. While the epoch is stuck it costs O(1), not O(bag).
+    std::deque<Retired> bag;
   };
   struct ThreadHandle {
     EpochDomain* domain = nullptr;
@@ -152,19 +151,15 @@ class EpochDomain {
     r.state.store(0, std::memory_order_release);
   }
 
-  // free_old: delete r's nodes retired at least two epochs ago.
+  // free_old: delete r's nodes retired at least two epochs ago (a prefix of the bag).
   void free_old(Record& r) {
     const std::uint64_t now = epoch_.load(std::memory_order_seq_cst);  // pairs with the advance
-    std::size_t kept = 0;
-    for (const Retired& x : r.bag) {
-      if (x.epoch + 2 <= now)
-        x.deleter(x.p);
-      else
-        r.bag[kept++] = x;
+    while (!r.bag.empty() && r.bag.front().epoch + 2 <= now) {
+      r.bag.front().deleter(r.bag.front().p);
+      r.bag.pop_front();
     }
-    r.bag.resize(kept);
-    r.next_collect = std::max(kBagThreshold, 2 * kept);
-    r.unreclaimed.store(kept, std::memory_order_relaxed);  // statistic only
+    r.since_collect = 0;
+    r.unreclaimed.store(r.bag.size(), std::memory_order_relaxed);  // statistic only
   }
 
   std::atomic<std::uint64_t> epoch_{0};
