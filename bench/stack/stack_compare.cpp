@@ -11,6 +11,9 @@
 // operations per second, push and pop each count one) with min..max, p50/p99/p99.9 per
 // operation from the median repetition's merged histogram, and the largest number of
 // retired-but-not-freed nodes thread 0 saw (ours only; "-" where a library does not say).
+// Our hazard-pointer and epoch domains are process-wide: before each run the main thread
+// collects what earlier runs left, so the count is the run's own. For the tagged stack the
+// count is the nodes it holds (it recycles, never frees).
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -46,6 +49,7 @@ constexpr int kPrefill = 1000;
 
 template <class S>
 StackRun run_once(unsigned threads, std::chrono::milliseconds duration) {
+  if constexpr (requires { S::settle(); }) S::settle();
   auto s = std::make_unique<S>();
   {
     auto local = s->local();

@@ -28,6 +28,8 @@
 #include <vector>
 
 #include "bench/stack/c_peers.h"
+#include "patterns/lock_free/epochs.hpp"
+#include "patterns/lock_free/hazard_pointers.hpp"
 #include "patterns/lock_free/treiber_stack.hpp"
 #include "patterns/mutex/mutex_stack.hpp"
 
@@ -43,6 +45,12 @@ struct Ours {
   void push(Local&, std::uint64_t v) { s.push(v); }
   bool pop(Local&) { return s.try_pop().has_value(); }
   long long unreclaimed() const { return static_cast<long long>(s.unreclaimed()); }
+  // settle: between runs (no worker alive), free what earlier runs' threads left in the
+  // process-wide domain, so the next run's count is its own.
+  static void settle() {
+    for (int i = 0; i < 3; ++i) lf::EpochDomain::global().collect();
+    lf::HazardDomain::global().collect();
+  }
 };
 
 struct MutexVector {
