@@ -4,6 +4,7 @@
 
 #include <tuple>
 
+#include "comparisons/counter/lock_free_counter.hpp"
 #include "comparisons/counter/mutex_counter.hpp"
 #include "comparisons/counter/reference.hpp"
 #include "comparisons/counter/rwlock_counter.hpp"
@@ -18,6 +19,8 @@ using CounterDesigns = std::tuple<CounterReference,                  //
                                   RwLockCounter<AbslSharedMutex>,    //
                                   SingleWriterCounter,               //
                                   ShardedSingleWriterCounter,        //
-                                  PipelinedSingleWriterCounter>;
+                                  PipelinedSingleWriterCounter,      //
+                                  LockFreeCounter,                   //
+                                  LockFreeShardedCounter>;
 
 }  // namespace cp

@@ -4,6 +4,7 @@
 #include "comparisons/counter/designs.hpp"
 #include "tests/conformance/counter/counter_checks.hpp"
 #include "tests/support/design_test.hpp"
+#include "tests/support/progress_check.hpp"
 #include "tests/support/trait_checks.hpp"
 
 using namespace cp;
@@ -44,4 +45,20 @@ CP_DESIGN_TEST(counter_linearizable, "counter: reads see every completed add", "
 CP_DESIGN_TEST(counter_traits, "counter: declared traits hold", "[trait]", CounterDesigns) {
   CP_REQUIRE_CLEAN(check_traits_consistent<TestType>(), 0);
   CP_REQUIRE_CLEAN(check_waiting_claim<TestType>(), 0);
+}
+
+// A design that declares lock_free = true offers `with_hooks<H>`, so a thread can be parked
+// inside add(); the other threads must still complete all of theirs.
+CP_DESIGN_TEST(counter_progress, "counter: lock-free, others progress while one add is parked",
+               "[trait]", CounterDesigns) {
+  if constexpr (TestType::traits.lock_free) {
+    using Hooked = typename TestType::template with_hooks<lf::ScriptedHooks>;
+    Hooked design(CounterConfig{.keys = 4});
+    const auto r = run_with_one_parked(
+        lf::HookPoint::add_before_rmw, [&] { design.add(0, 1); },
+        [&](unsigned) { design.add(0, 1); }, 2, 1000, std::chrono::seconds(60));
+    INFO(r.completed_while_parked << " of " << r.wanted << " adds completed while one was parked");
+    CHECK(r.completed_while_parked == r.wanted);
+    CHECK(design.get(0).value == static_cast<std::int64_t>(r.wanted) + 1);
+  }
 }

@@ -1,0 +1,94 @@
+// hooks.hpp: test-only hook points inside lock-free operations (between a load and its CAS).
+//
+//   HookPoint     - where an operation can stop: after loading the top, before the CAS...
+//   NoHooks       - the default: empty inline calls, so the optimizer removes them (zero cost).
+//   ScriptedHooks - calls this thread's handler, if it set one. Tests and bug demos use it to
+//                   force an interleaving (ABA, use-after-free) or to park a thread mid-operation
+//                   (the progress test), instead of hoping a stress test hits the window.
+//   ParkOnce      - parks the calling thread at one hook point until released (latches).
+//
+// A structure takes the hooks as a template parameter (`TreiberStack<T, R, ScriptedHooks>`), so
+// production instantiations carry no hook code at all. Handlers are per thread: a thread that
+// set none runs straight through.
+#pragma once
+
+#include <functional>
+#include <latch>
+#include <string_view>
+
+namespace cp::lf {
+
+enum class HookPoint {
+  pop_loaded_top,   // pop: the top is loaded (and protected), its `next` not yet read
+  pop_before_cas,   // pop: `next` is read, the CAS that unlinks the top not yet tried
+  push_before_cas,  // push: the new node is linked to the loaded top, CAS not yet tried
+  add_before_rmw,   // counters: the key is checked, the one atomic step not yet taken
+};
+
+constexpr std::string_view to_string(HookPoint p) {
+  switch (p) {
+    case HookPoint::pop_loaded_top: return "pop: top loaded";
+    case HookPoint::pop_before_cas: return "pop: before CAS";
+    case HookPoint::push_before_cas: return "push: before CAS";
+    case HookPoint::add_before_rmw: return "add: before the atomic step";
+  }
+  return "?";
+}
+
+struct NoHooks {
+  static constexpr bool enabled = false;
+  static void at(HookPoint, const void*) noexcept {}
+};
+
+struct ScriptedHooks {
+  static constexpr bool enabled = true;
+  using Handler = std::function<void(HookPoint, const void* node)>;
+
+  // at: runs this thread's handler (if any). `node` is the node the operation holds, or null.
+  static void at(HookPoint p, const void* node) {
+    Handler* h = handler();
+    if (h == nullptr || !*h) return;
+    handler() = nullptr;  // not re-entered while it runs
+    (*h)(p, node);
+    handler() = h;
+  }
+
+  // The calling thread's handler slot. The handler is not called again while it runs, so it
+  // may itself call into the structure (a one-thread script of "another thread got in here").
+  static Handler*& handler() {
+    thread_local Handler* h = nullptr;
+    return h;
+  }
+
+  // Scoped: installs `h` for the calling thread until the Scope ends.
+  class Scope {
+   public:
+    explicit Scope(Handler h) : handler_(std::move(h)), previous_(handler()) { handler() = &handler_; }
+    ~Scope() { handler() = previous_; }
+    Scope(const Scope&) = delete;
+    Scope& operator=(const Scope&) = delete;
+
+   private:
+    Handler handler_;
+    Handler* previous_;
+  };
+};
+
+// ParkOnce: while alive, the calling thread parks the first time it reaches `where`: it counts
+// `parked` down and waits for `resume`. Later visits run through. (Tests and demos only.)
+class ParkOnce {
+ public:
+  ParkOnce(HookPoint where, std::latch& parked, std::latch& resume)
+      : scope_([this, where, &parked, &resume](HookPoint p, const void*) {
+          if (p != where || done_) return;
+          done_ = true;
+          parked.count_down();
+          resume.wait();
+        }) {}
+
+ private:
+  bool done_ = false;
+  ScriptedHooks::Scope scope_;
+};
+
+}  // namespace cp::lf
