@@ -13,6 +13,11 @@
 // is raised only by CAS below it). An insert that finds the cache full runs the CLOCK hand
 // itself: over the key slots, a referenced entry loses its bit, an unreferenced one is evicted
 // and its unit of size passes to the inserter.
+// One unit per key: an insert first claims the empty slot with a kInserting marker, and only
+// the claimant reserves a unit. (Without the marker, two inserts of one key both reserved a
+// unit, and with C == N the second one's hand evicted an entry the map had to keep: the
+// linearizability checker found it.) A put that finds the marker installs its node over it
+// and lets the claimant's unit pay for it: the claimant's put counts as the one just before.
 // When not to use: the table is indexed by key, so it needs memory for the whole key space
 // (the contract's keys are 0..N-1; 8 bytes per key). Sparse keys need an open-addressing table.
 #pragma once
@@ -45,14 +50,15 @@ class LockFreeCache {
   LockFreeCache(const LockFreeCache&) = delete;
   LockFreeCache& operator=(const LockFreeCache&) = delete;
   ~LockFreeCache() {  // no other thread: delete what the slots hold
-    for (auto& s : slots_) delete s.load(std::memory_order_relaxed);
+    for (auto& s : slots_)
+      if (Node* n = s.load(std::memory_order_relaxed); is_node(n)) delete n;
   }
 
   std::optional<CacheValue> get(std::uint64_t key) {
     if (key >= config_.key_space) return std::nullopt;
     auto hp = lf::HazardDomain::global().make_hazard_pointer();
     const Node* n = hp.protect(slots_[key]);  // acquire: the node's fields as published
-    if (n == nullptr) return std::nullopt;
+    if (!is_node(n)) return std::nullopt;  // empty, or an insert that has not completed
     // Relaxed: the bit is a hint for the hand, ordered by nothing else. Written only when it
     // changes, so repeated gets of a hot key do not keep writing its line.
     if (!n->referenced.load(std::memory_order_relaxed))
@@ -66,37 +72,50 @@ class LockFreeCache {
     std::atomic<Node*>& slot = slots_[key];
     Node* cur = slot.load(std::memory_order_relaxed);  // compared, never dereferenced
     for (;;) {
-      if (cur != nullptr) {  // overwrite: the size does not change
+      if (cur != nullptr) {  // overwrite (or take over a claimed slot): the size does not change
         // seq_cst: the hazard-pointer argument needs the unlink in the seq_cst order; it
         // also releases fresh's fields to readers.
         if (slot.compare_exchange_weak(cur, fresh, std::memory_order_seq_cst,
                                        std::memory_order_relaxed)) {
-          lf::HazardDomain::global().retire(cur);
+          if (is_node(cur)) lf::HazardDomain::global().retire(cur);
           return CacheError::ok;
         }
         continue;
       }
+      // Claim the empty slot, then pay for the entry. seq_cst: as every slot write.
+      if (!slot.compare_exchange_strong(cur, kInserting, std::memory_order_seq_cst,
+                                        std::memory_order_relaxed))
+        continue;  // cur now holds what is there
       reserve_unit();  // a unit of size for the new entry (evicts if the cache is full)
-      Node* expected = nullptr;
-      if (slot.compare_exchange_strong(expected, fresh, std::memory_order_seq_cst,
-                                       std::memory_order_relaxed))
-        return CacheError::ok;
-      size_.fetch_sub(1, std::memory_order_relaxed);  // another put inserted it: give it back
-      cur = expected;
+      Node* expected = kInserting;
+      if (!slot.compare_exchange_strong(expected, fresh, std::memory_order_seq_cst,
+                                        std::memory_order_relaxed))
+        delete fresh;  // another put took the slot over: our unit pays for its node, and our
+                       // put counts as the one just before it (the two overlapped)
+      return CacheError::ok;
     }
   }
 
   bool erase(std::uint64_t key) {
     if (key >= config_.key_space) return false;
-    Node* old = slots_[key].exchange(nullptr, std::memory_order_seq_cst);  // see put()
-    if (old == nullptr) return false;
+    std::atomic<Node*>& slot = slots_[key];
+    Node* old = slot.load(std::memory_order_relaxed);  // compared, never dereferenced
+    do {
+      if (!is_node(old)) return false;  // empty, or an insert that has not completed
+    } while (!slot.compare_exchange_weak(old, nullptr, std::memory_order_seq_cst,  // see put()
+                                         std::memory_order_relaxed));
     size_.fetch_sub(1, std::memory_order_relaxed);
     lf::HazardDomain::global().retire(old);
     return true;
   }
 
-  // size: entries, plus inserts in flight (exact at quiescence; never above capacity).
-  std::size_t size() const { return size_.load(std::memory_order_relaxed); }
+  // size: entries, plus inserts in flight (exact at quiescence; never above capacity). The
+  // count can dip below zero for a moment (a taken-over entry erased before its claimant
+  // paid its unit): that reads as 0.
+  std::size_t size() const {
+    const std::int64_t n = size_.load(std::memory_order_relaxed);
+    return n < 0 ? 0 : static_cast<std::size_t>(n);
+  }
   std::size_t capacity() const { return config_.capacity; }
 
  private:
@@ -105,13 +124,16 @@ class LockFreeCache {
     const CacheValue value;
     mutable std::atomic<bool> referenced{false};  // set by get, cleared by the hand
   };
+  // kInserting: the marker of a claimed slot (never dereferenced, never retired).
+  static inline Node* const kInserting = reinterpret_cast<Node*>(alignof(Node));
+  static bool is_node(const Node* n) { return n != nullptr && n != kInserting; }
 
   // reserve_unit: raises size_ by one below the capacity, or takes over an evicted entry's
   // unit. Relaxed: size_ is only a count; the slots' own atomics order the entries.
   void reserve_unit() {
-    std::size_t s = size_.load(std::memory_order_relaxed);
+    std::int64_t s = size_.load(std::memory_order_relaxed);
     for (;;) {
-      if (s < config_.capacity) {
+      if (s < static_cast<std::int64_t>(config_.capacity)) {
         if (size_.compare_exchange_weak(s, s + 1, std::memory_order_relaxed)) return;
         continue;
       }
@@ -126,7 +148,7 @@ class LockFreeCache {
     const std::uint64_t i = hand_.fetch_add(1, std::memory_order_relaxed) % config_.key_space;
     auto hp = lf::HazardDomain::global().make_hazard_pointer();
     Node* n = hp.protect(slots_[i]);
-    if (n == nullptr) return false;
+    if (!is_node(n)) return false;
     if (n->referenced.load(std::memory_order_relaxed)) {
       n->referenced.store(false, std::memory_order_relaxed);  // a second chance
       return false;
@@ -141,7 +163,7 @@ class LockFreeCache {
 
   const CacheConfig config_;
   std::vector<std::atomic<Node*>> slots_;  // one per key
-  std::atomic<std::size_t> size_{0};
+  std::atomic<std::int64_t> size_{0};
   std::atomic<std::uint64_t> hand_{0};
 };
 
