@@ -173,11 +173,13 @@ class ActorCell final : public ActorControl {
       what = "unknown exception";
     }
     const std::uint64_t failures = failed_.fetch_add(1, std::memory_order_relaxed) + 1;
+    // Restart (or stop) first, answer after: an asker that got handler_failed and asks again
+    // reaches the restarted actor, and the restart is timed before the asker can move on.
+    supervise(std::move(what), failures);
     if (e.promise) e.promise->fulfil({AskError::handler_failed, std::nullopt});
-    on_failure(std::move(what), failures);
   }
 
-  void on_failure(std::string what, std::uint64_t failures) {
+  void supervise(std::string what, std::uint64_t failures) {
     const SupervisionPolicy& p = options_.supervision;
     const auto now = p.clock ? p.clock() : std::chrono::steady_clock::now();
     bool restarted = budget_.try_restart(now);
