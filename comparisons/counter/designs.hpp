@@ -4,6 +4,7 @@
 
 #include <tuple>
 
+#include "comparisons/counter/actor_counter.hpp"
 #include "comparisons/counter/mutex_counter.hpp"
 #include "comparisons/counter/reference.hpp"
 #include "comparisons/counter/rwlock_counter.hpp"
@@ -18,6 +19,7 @@ using CounterDesigns = std::tuple<CounterReference,                  //
                                   RwLockCounter<AbslSharedMutex>,    //
                                   SingleWriterCounter,               //
                                   ShardedSingleWriterCounter,        //
-                                  PipelinedSingleWriterCounter>;
+                                  PipelinedSingleWriterCounter,      //
+                                  ActorCounter, PipelinedActorCounter>;
 
 }  // namespace cp

@@ -284,7 +284,7 @@ TEST_CASE("ask and tell: a stopped actor refuses with a clear error", "[unit]") 
   gate.open();
 }
 
-TEST_CASE("supervision: a throwing handler is restarted per policy; later messages handled",
+TEST_CASE("supervision: a throwing handler is restarted per policy, later messages handled",
           "[unit]") {
   for (RestartPolicy policy : {RestartPolicy::reset_state, RestartPolicy::keep_state}) {
     ProbeOwner owner;
@@ -312,7 +312,7 @@ TEST_CASE("supervision: a throwing handler is restarted per policy; later messag
   }
 }
 
-TEST_CASE("supervision: a restart storm stops the actor; callers get actor_failed", "[unit]") {
+TEST_CASE("supervision: a restart storm stops the actor, callers get actor_failed", "[unit]") {
   ProbeOwner owner;
   ManualClock clock;
   ActorSystem sys({.workers = 2});
@@ -351,7 +351,7 @@ TEST_CASE("supervision: a restart storm stops the actor; callers get actor_faile
   CHECK(st.balanced());
 }
 
-TEST_CASE("lifecycle: stop drains or discards what was accepted; every asker hears", "[unit]") {
+TEST_CASE("lifecycle: stop drains or discards what was accepted, every asker hears", "[unit]") {
   for (StopPolicy policy : {StopPolicy::drain, StopPolicy::discard}) {
     ProbeOwner owner;
     ActorSystem sys({.workers = 1});
@@ -534,7 +534,7 @@ TEST_CASE("broadcast: a lagging subscriber is told how many it missed", "[unit]"
   CHECK_THROWS_AS(b.publish(11), std::logic_error);
 }
 
-TEST_CASE("broadcast: publisher never waits; every subscriber accounts for every value",
+TEST_CASE("broadcast: publisher never waits, every subscriber accounts for every value",
           "[stress]") {
   const auto s = seed();
   INFO("seed " << s);
