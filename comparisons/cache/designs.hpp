@@ -4,6 +4,7 @@
 
 #include <tuple>
 
+#include "comparisons/cache/actor_cache.hpp"
 #include "comparisons/cache/mutex_cache.hpp"
 #include "comparisons/cache/reference.hpp"
 #include "comparisons/cache/rwlock_cache.hpp"
@@ -17,6 +18,7 @@ using CacheDesigns = std::tuple<CacheReference,                  //
                                 StripedMutexCache,               //
                                 RwLockCache<SharedMutex>,        //
                                 RwLockCache<AbslSharedMutex>,    //
-                                SingleWriterCache, ShardedSingleWriterCache, TbbHashMapCache>;
+                                SingleWriterCache, ShardedSingleWriterCache, TbbHashMapCache,  //
+                                ActorCache>;
 
 }  // namespace cp
