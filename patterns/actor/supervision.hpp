@@ -18,7 +18,7 @@
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
+#include <vector>
 #include <functional>
 #include <string>
 
@@ -50,7 +50,9 @@ class RestartBudget {
 
   // try_restart: true if one more restart at `now` stays within the budget (and records it).
   bool try_restart(std::chrono::steady_clock::time_point now) {
-    while (!restarts_.empty() && now - restarts_.front() >= window_) restarts_.pop_front();
+    std::size_t old = 0;
+    while (old < restarts_.size() && now - restarts_[old] >= window_) ++old;
+    restarts_.erase(restarts_.begin(), restarts_.begin() + static_cast<std::ptrdiff_t>(old));
     if (restarts_.size() >= max_) return false;
     restarts_.push_back(now);
     return true;
@@ -59,7 +61,7 @@ class RestartBudget {
  private:
   unsigned max_;
   std::chrono::steady_clock::duration window_;
-  std::deque<std::chrono::steady_clock::time_point> restarts_;
+  std::vector<std::chrono::steady_clock::time_point> restarts_;  // empty: no allocation
 };
 
 }  // namespace cp::actor
