@@ -62,6 +62,7 @@ struct CacheShard {
   CacheShard(std::size_t capacity, const ActorCacheOptions& options)
       : lru(capacity), ttl(options.ttl), clock(options.clock) {}
 
+  // [quote: cache-ttl]
   reply handle(message& m) {
     switch (m.op) {
       case Op::get:
@@ -100,6 +101,7 @@ struct CacheShard {
     expires.erase(it);
     lru.erase(key);
   }
+  // [end quote]
 
   void drop_all_expired() {
     const time_point t = now();

@@ -32,6 +32,7 @@
 
 namespace cp {
 
+// [quote: counter-shard]
 struct CounterShard {
   enum class Op : std::uint8_t { add, get, total };
   struct message {
@@ -59,6 +60,7 @@ struct CounterShard {
     return {CounterError::unknown_key, 0};
   }
 };
+// [end quote]
 
 template <bool PipelinedAdd>
 class ActorCounterT {
