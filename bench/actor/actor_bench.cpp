@@ -105,7 +105,10 @@ struct Spread {
   }
 };
 
-std::size_t heap_in_use() { return mallinfo2().uordblks; }
+// heap_in_use: bytes malloc has handed out (all arenas). A spawn sample is the difference
+// across the spawns; it can come out negative when another thread frees memory meanwhile
+// (a worker of an earlier sample), which the spread then shows.
+double heap_in_use() { return static_cast<double>(mallinfo2().uordblks); }
 
 // ---- ours -------------------------------------------------------------------------------------
 
@@ -192,11 +195,11 @@ void spawn(const Options& o, double& ns_each, double& bytes_each) {
   ActorSystem sys(pool());
   std::vector<ActorRef<Echo>> keep;
   keep.reserve(static_cast<std::size_t>(o.spawns));
-  const std::size_t heap0 = heap_in_use();
+  const double heap0 = heap_in_use();
   const auto t0 = Clock::now();
   for (std::int64_t i = 0; i < o.spawns; ++i) keep.push_back(sys.spawn<Echo>([] { return Echo{}; }));
   ns_each = seconds_since(t0) * 1e9 / static_cast<double>(o.spawns);
-  bytes_each = static_cast<double>(heap_in_use() - heap0) / static_cast<double>(o.spawns);
+  bytes_each = (heap_in_use() - heap0) / static_cast<double>(o.spawns);
 }
 }  // namespace ours
 
@@ -280,11 +283,11 @@ double ring(System& s, const Options& o) {
 void spawn(System& s, const Options& o, double& ns_each, double& bytes_each) {
   std::vector<caf::actor> keep;
   keep.reserve(static_cast<std::size_t>(o.spawns));
-  const std::size_t heap0 = heap_in_use();
+  const double heap0 = heap_in_use();
   const auto t0 = Clock::now();
   for (std::int64_t i = 0; i < o.spawns; ++i) keep.push_back(s.sys->spawn(echo));
   ns_each = seconds_since(t0) * 1e9 / static_cast<double>(o.spawns);
-  bytes_each = static_cast<double>(heap_in_use() - heap0) / static_cast<double>(o.spawns);
+  bytes_each = (heap_in_use() - heap0) / static_cast<double>(o.spawns);
   for (auto& a : keep) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
 }
 }  // namespace peer
