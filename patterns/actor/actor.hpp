@@ -101,9 +101,12 @@ class ActorCell final : public ActorControl {
   AskResult<reply> ask(message m, std::chrono::steady_clock::duration timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     auto promise = std::make_shared<ReplyPromise<reply>>();
-    switch (post(Envelope{std::move(m), promise})) {
+    switch (post(Envelope{std::move(m), promise}, deadline)) {
       case SubmitStatus::accepted: break;
-      case SubmitStatus::rejected_full: return {AskError::mailbox_full, std::nullopt};
+      case SubmitStatus::rejected_full:  // policy block: no room before the deadline
+        return {mailbox_.policy() == OverloadPolicy::block ? AskError::timeout
+                                                           : AskError::mailbox_full,
+                std::nullopt};
       case SubmitStatus::dropped: return {AskError::dropped, std::nullopt};
       case SubmitStatus::stopped: return {refusal(), std::nullopt};
     }
@@ -144,8 +147,9 @@ class ActorCell final : public ActorControl {
     std::shared_ptr<ReplyPromise<reply>> promise;  // null for a tell
   };
 
-  SubmitStatus post(Envelope e) {
-    const PushResult r = mailbox_.push(std::move(e));
+  SubmitStatus post(Envelope e,
+                    std::optional<std::chrono::steady_clock::time_point> deadline = {}) {
+    const PushResult r = mailbox_.push(std::move(e), deadline);
     if (r.status != SubmitStatus::accepted) return r.status;
     accepted_.fetch_add(1, std::memory_order_relaxed);  // relaxed: statistics (see stats())
     if (r.became_ready) scheduler_.schedule(this);
@@ -239,7 +243,8 @@ class ActorRef {
   // only on a full bounded mailbox with OverloadPolicy::block.
   SubmitStatus tell(message m) const { return cell_->tell(std::move(m)); }
 
-  // ask: sends `m` and waits for its reply, at most `timeout` (then AskError::timeout).
+  // ask: sends `m` and waits for its reply. Waiting for room in a full mailbox (policy block)
+  // and for the reply together take at most `timeout`, then AskError::timeout.
   AskResult<reply> ask(message m, std::chrono::steady_clock::duration timeout) const {
     return cell_->ask(std::move(m), timeout);
   }

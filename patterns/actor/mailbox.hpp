@@ -21,7 +21,9 @@
 
 #include <absl/base/thread_annotations.h>
 
+#include <chrono>
 #include <condition_variable>
+#include <optional>
 #include <cstddef>
 #include <vector>
 
@@ -48,11 +50,19 @@ class Mailbox {
   Mailbox(const Mailbox&) = delete;
   Mailbox& operator=(const Mailbox&) = delete;
 
-  // push: any thread. May block only if bounded with OverloadPolicy::block and full.
-  PushResult push(T&& item) ABSL_LOCKS_EXCLUDED(mu_) {
+  // push: any thread. May block only if bounded with OverloadPolicy::block and full; given a
+  // `deadline`, it waits for room only until then, and answers rejected_full after.
+  PushResult push(T&& item, std::optional<std::chrono::steady_clock::time_point> deadline = {})
+      ABSL_LOCKS_EXCLUDED(mu_) {
     SignalLock lock(mu_);
     if (capacity_ != 0 && policy_ == OverloadPolicy::block) {
-      while (!closed_ && queued() >= capacity_) mu_.wait(not_full_);
+      while (!closed_ && queued() >= capacity_) {
+        if (!deadline) {
+          mu_.wait(not_full_);
+        } else if (!mu_.wait_until(not_full_, *deadline) && !closed_ && queued() >= capacity_) {
+          return {SubmitStatus::rejected_full, false};
+        }
+      }
     }
     if (closed_) return {SubmitStatus::stopped, false};
     if (capacity_ != 0 && queued() >= capacity_)

@@ -79,13 +79,14 @@ class Scheduler {
 
   // stop_and_join: any thread but a worker. Workers finish the ready queue, then exit; all are
   // joined. The caller makes sure no actor becomes ready afterwards (ActorSystem closes every
-  // mailbox and waits for each actor to finish first). Idempotent.
-  void stop_and_join() ABSL_LOCKS_EXCLUDED(mu_) {
+  // mailbox and waits for each actor to finish first). Idempotent; safe from two threads.
+  void stop_and_join() ABSL_LOCKS_EXCLUDED(mu_, join_mu_) {
     {
       SignalLock lock(mu_);
       stopping_ = true;
     }
     wake_.notify_all();
+    SignalLock join_lock(join_mu_);  // one joiner at a time: join() twice would be UB
     for (auto& t : workers_)
       if (t.joinable()) t.join();
   }
@@ -121,7 +122,8 @@ class Scheduler {
   std::deque<Runnable*> ready_ ABSL_GUARDED_BY(mu_);
   unsigned sleeping_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  std::vector<std::thread> workers_;
+  SignalMutex join_mu_;
+  std::vector<std::thread> workers_;  // filled by the constructor; joined under join_mu_
 };
 
 }  // namespace cp::actor

@@ -262,6 +262,19 @@ TEST_CASE("ask: a reply that does not come in time is a timeout, not a hang", "[
   CHECK_FALSE(r.value);
   gate.open();
   CHECK(p.ask({ProbeMsg::tally}, kLongWait).ok());  // the late reply went nowhere, harmlessly
+
+  // A full mailbox with policy block: the wait for room counts against the timeout too.
+  ActorOptions bounded;
+  bounded.mailbox_capacity = 1;
+  bounded.overload = OverloadPolicy::block;
+  auto q = sys.spawn<Probe>(owner.factory(), bounded);
+  Gate gate2;
+  REQUIRE(q.tell({ProbeMsg::hold, 0, 0, &gate2}) == SubmitStatus::accepted);
+  gate2.until_entered();
+  REQUIRE(q.tell({}) == SubmitStatus::accepted);  // the mailbox is full now
+  CHECK(q.ask({ProbeMsg::tally}, 20ms).error == AskError::timeout);
+  gate2.open();
+  CHECK(q.ask({ProbeMsg::tally}, kLongWait).ok());
 }
 
 TEST_CASE("ask and tell: a stopped actor refuses with a clear error", "[unit]") {
@@ -282,6 +295,7 @@ TEST_CASE("ask and tell: a stopped actor refuses with a clear error", "[unit]") 
   CHECK(q.tell({}) == SubmitStatus::accepted);
   CHECK(q.ask({}, kLongWait).error == AskError::mailbox_full);
   gate.open();
+  sys.shutdown(StopPolicy::drain);  // before `gate` goes: the held handler still reads it
 }
 
 TEST_CASE("supervision: a throwing handler is restarted per policy, later messages handled",
