@@ -5,6 +5,7 @@
 #include <tuple>
 
 #include "comparisons/cache/lock_free_cache.hpp"
+#include "comparisons/cache/actor_cache.hpp"
 #include "comparisons/cache/mutex_cache.hpp"
 #include "comparisons/cache/reference.hpp"
 #include "comparisons/cache/rwlock_cache.hpp"
@@ -18,7 +19,10 @@ using CacheDesigns = std::tuple<CacheReference,                  //
                                 StripedMutexCache,               //
                                 RwLockCache<SharedMutex>,        //
                                 RwLockCache<AbslSharedMutex>,    //
-                                SingleWriterCache, ShardedSingleWriterCache, TbbHashMapCache,
-                                LockFreeCache>;
+                                SingleWriterCache,               //
+                                ShardedSingleWriterCache,        //
+                                TbbHashMapCache,                 //
+                                LockFreeCache,                   //
+                                ActorCache>;
 
 }  // namespace cp

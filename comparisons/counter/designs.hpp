@@ -5,6 +5,7 @@
 #include <tuple>
 
 #include "comparisons/counter/lock_free_counter.hpp"
+#include "comparisons/counter/actor_counter.hpp"
 #include "comparisons/counter/mutex_counter.hpp"
 #include "comparisons/counter/reference.hpp"
 #include "comparisons/counter/rwlock_counter.hpp"
@@ -21,6 +22,8 @@ using CounterDesigns = std::tuple<CounterReference,                  //
                                   ShardedSingleWriterCounter,        //
                                   PipelinedSingleWriterCounter,      //
                                   LockFreeCounter,                   //
-                                  LockFreeShardedCounter>;
+                                  LockFreeShardedCounter,            //
+                                  ActorCounter,                      //
+                                  PipelinedActorCounter>;
 
 }  // namespace cp

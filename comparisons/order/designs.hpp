@@ -4,6 +4,7 @@
 
 #include <tuple>
 
+#include "comparisons/order/actor_order.hpp"
 #include "comparisons/order/mutex_order.hpp"
 #include "comparisons/order/reference.hpp"
 #include "comparisons/order/rwlock_order.hpp"
@@ -19,6 +20,7 @@ using OrderDesigns = std::tuple<OrderReference,                      //
                                 RwLockOrderEngine<AbslSharedMutex>,  //
                                 SingleWriterOrderEngine,             //
                                 ShardedSingleWriterOrderEngine,      //
-                                SingleWriterOrderPipelined>;
+                                SingleWriterOrderPipelined,          //
+                                ActorOrderEngine>;
 
 }  // namespace cp

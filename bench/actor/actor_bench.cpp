@@ -1,0 +1,366 @@
+// actor_bench.cpp: our actor runtime (patterns/actor) and CAF 0.17 (libcaf-dev) side by side,
+// in one run, on the same machine, each with 2 worker threads.
+//
+// Shows:
+//   request/response  one client asks an echo actor, one request at a time: round trip p50,
+//                     p99, p99.9 (ours: ActorRef::ask; CAF: scoped_actor request().receive()).
+//   fan-in            S = 1, 2, 4, 8 sender threads tell one counting actor M messages each:
+//                     messages/s until the actor has counted them all (ours: tell; CAF:
+//                     anon_send). Both mailboxes unbounded.
+//   ring              N actors pass a token around R times: hops/s.
+//   spawn             K actors spawned: time per actor and heap bytes per actor (mallinfo2).
+// Each measurement is repeated (--repeats, interleaving ours and CAF's) and reported as the
+// median with the min..max spread. Our scheduler runs 64 messages per turn; CAF keeps its
+// default (no limit).
+#include <malloc.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <future>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include <caf/all.hpp>
+
+#include "bench/harness/histogram.hpp"
+#include "patterns/actor/actor.hpp"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Options {
+  int repeats = 5;
+  std::int64_t asks = 20'000;         // per request/response sample
+  std::int64_t fan_in = 200'000;      // messages per sample (split over the senders)
+  std::int64_t ring_actors = 100;
+  std::int64_t ring_hops = 200'000;
+  std::int64_t spawns = 10'000;
+};
+
+void usage(const char* argv0) {
+  std::printf(
+      "usage: %s [--repeats=N] [--quick]\n"
+      "  Our actors and CAF's, one run: request/response latency, fan-in throughput,\n"
+      "  a token ring and spawn cost. --quick: small counts (a smoke test, not a result).\n",
+      argv0);
+}
+
+bool parse(int argc, char** argv, Options& o) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view a = argv[i];
+    if (a == "--help" || a == "-h") {
+      usage(argv[0]);
+      std::exit(0);
+    } else if (a == "--quick") {
+      o.repeats = 1;
+      o.asks = 500;
+      o.fan_in = 4000;
+      o.ring_actors = 10;
+      o.ring_hops = 2000;
+      o.spawns = 200;
+    } else if (a.substr(0, 10) == "--repeats=") {
+      char* end = nullptr;
+      const long v = std::strtol(argv[i] + 10, &end, 10);
+      if (*end != '\0' || v < 1 || v > 100) return false;
+      o.repeats = static_cast<int>(v);
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// Median and spread of repeated samples.
+struct Spread {
+  std::vector<double> v;
+  void add(double x) { v.push_back(x); }
+  std::string str(const char* fmt) const {
+    std::vector<double> s = v;
+    std::sort(s.begin(), s.end());
+    char buf[128];
+    const double med = s.size() % 2 ? s[s.size() / 2] : (s[s.size() / 2 - 1] + s[s.size() / 2]) / 2;
+    std::string out;
+    std::snprintf(buf, sizeof buf, fmt, med);
+    out += buf;
+    out += " (";
+    std::snprintf(buf, sizeof buf, fmt, s.front());
+    out += buf;
+    out += "..";
+    std::snprintf(buf, sizeof buf, fmt, s.back());
+    out += buf;
+    out += ")";
+    return out;
+  }
+};
+
+// heap_in_use: bytes malloc has handed out (all arenas). A spawn sample is the difference
+// across the spawns; it can come out negative when another thread frees memory meanwhile
+// (a worker of an earlier sample), which the spread then shows.
+double heap_in_use() { return static_cast<double>(mallinfo2().uordblks); }
+
+// ---- ours -------------------------------------------------------------------------------------
+
+namespace ours {
+using namespace cp::actor;
+
+struct Echo {
+  using message = std::int64_t;
+  using reply = std::int64_t;
+  std::int64_t handle(std::int64_t& x) { return x; }
+};
+
+struct Count {
+  using message = std::int64_t;
+  using reply = int;
+  std::int64_t expected = 0, seen = 0;
+  std::promise<void>* done = nullptr;
+  int handle(std::int64_t&) {
+    if (++seen == expected) done->set_value();
+    return 0;
+  }
+};
+
+struct RingNode {
+  using message = std::int64_t;  // hops left
+  using reply = int;
+  const std::vector<std::function<void(std::int64_t)>>* sends = nullptr;
+  std::size_t next = 0;
+  std::promise<void>* done = nullptr;
+  int handle(std::int64_t& hops) {
+    if (hops == 0) done->set_value();
+    else (*sends)[next](hops - 1);
+    return 0;
+  }
+};
+
+SchedulerConfig pool() { return {.workers = 2, .throughput = 64}; }
+
+void request_response(const Options& o, cp::bench::LatencyHistogram& h) {
+  ActorSystem sys(pool());
+  auto echo = sys.spawn<Echo>([] { return Echo{}; });
+  for (std::int64_t i = 0; i < o.asks; ++i) {
+    const auto t0 = Clock::now();
+    const auto r = echo.ask(i, std::chrono::seconds(10));
+    h.record(static_cast<std::uint64_t>(std::chrono::nanoseconds(Clock::now() - t0).count()));
+    if (!r.ok() || *r.value != i) std::abort();
+  }
+}
+
+double fan_in(const Options& o, unsigned senders) {
+  ActorSystem sys(pool());
+  std::promise<void> done;
+  const std::int64_t per = o.fan_in / senders;
+  auto counter = sys.spawn<Count>([&] { return Count{per * senders, 0, &done}; });
+  const auto t0 = Clock::now();
+  std::vector<std::thread> ts;
+  for (unsigned s = 0; s < senders; ++s)
+    ts.emplace_back([&] {
+      for (std::int64_t i = 0; i < per; ++i)
+        if (counter.tell(i) != SubmitStatus::accepted) std::abort();
+    });
+  for (auto& t : ts) t.join();
+  done.get_future().wait();
+  return static_cast<double>(per * senders) / seconds_since(t0);
+}
+
+double ring(const Options& o) {
+  ActorSystem sys(pool());
+  std::promise<void> done;
+  std::vector<std::function<void(std::int64_t)>> sends;
+  std::vector<ActorRef<RingNode>> nodes;
+  for (std::int64_t i = 0; i < o.ring_actors; ++i) {
+    const auto next = static_cast<std::size_t>((i + 1) % o.ring_actors);
+    nodes.push_back(sys.spawn<RingNode>([&sends, next, &done] { return RingNode{&sends, next, &done}; }));
+  }
+  for (auto& n : nodes) sends.push_back([n](std::int64_t h) { n.tell(h); });
+  const auto t0 = Clock::now();
+  nodes[0].tell(o.ring_hops);
+  done.get_future().wait();
+  return static_cast<double>(o.ring_hops) / seconds_since(t0);
+}
+
+void spawn(const Options& o, double& ns_each, double& bytes_each) {
+  ActorSystem sys(pool());
+  std::vector<ActorRef<Echo>> keep;
+  keep.reserve(static_cast<std::size_t>(o.spawns));
+  const double heap0 = heap_in_use();
+  const auto t0 = Clock::now();
+  for (std::int64_t i = 0; i < o.spawns; ++i) keep.push_back(sys.spawn<Echo>([] { return Echo{}; }));
+  ns_each = seconds_since(t0) * 1e9 / static_cast<double>(o.spawns);
+  bytes_each = (heap_in_use() - heap0) / static_cast<double>(o.spawns);
+}
+}  // namespace ours
+
+// ---- CAF --------------------------------------------------------------------------------------
+
+namespace peer {
+
+caf::behavior echo(caf::event_based_actor*) {
+  return {[](std::int64_t x) { return x; }};
+}
+
+caf::behavior count(caf::event_based_actor*, std::int64_t expected, std::promise<void>* done) {
+  auto seen = std::make_shared<std::int64_t>(0);
+  return {[=](std::int64_t) {
+    if (++*seen == expected) done->set_value();
+  }};
+}
+
+caf::behavior ring_node(caf::event_based_actor* self, std::promise<void>* done) {
+  auto next = std::make_shared<caf::actor>();
+  return {[=](caf::actor n) { *next = std::move(n); },
+          [=](std::int64_t hops) {
+            if (hops == 0) done->set_value();
+            else self->send(*next, hops - 1);
+          }};
+}
+
+struct System {
+  caf::actor_system_config cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  System() {
+    cfg.set("scheduler.max-threads", 2);
+    sys = std::make_unique<caf::actor_system>(cfg);
+  }
+};
+
+void request_response(System& s, const Options& o, cp::bench::LatencyHistogram& h) {
+  auto a = s.sys->spawn(echo);
+  caf::scoped_actor self{*s.sys};
+  for (std::int64_t i = 0; i < o.asks; ++i) {
+    const auto t0 = Clock::now();
+    bool ok = false;
+    self->request(a, std::chrono::seconds(10), i)
+        .receive([&](std::int64_t r) { ok = r == i; }, [&](caf::error&) { ok = false; });
+    h.record(static_cast<std::uint64_t>(std::chrono::nanoseconds(Clock::now() - t0).count()));
+    if (!ok) std::abort();
+  }
+  caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+}
+
+double fan_in(System& s, const Options& o, unsigned senders) {
+  std::promise<void> done;
+  const std::int64_t per = o.fan_in / senders;
+  auto a = s.sys->spawn(count, per * senders, &done);
+  const auto t0 = Clock::now();
+  std::vector<std::thread> ts;
+  for (unsigned k = 0; k < senders; ++k)
+    ts.emplace_back([&] {
+      for (std::int64_t i = 0; i < per; ++i) caf::anon_send(a, i);
+    });
+  for (auto& t : ts) t.join();
+  done.get_future().wait();
+  const double rate = static_cast<double>(per * senders) / seconds_since(t0);
+  caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  return rate;
+}
+
+double ring(System& s, const Options& o) {
+  std::promise<void> done;
+  std::vector<caf::actor> nodes;
+  for (std::int64_t i = 0; i < o.ring_actors; ++i) nodes.push_back(s.sys->spawn(ring_node, &done));
+  for (std::size_t i = 0; i < nodes.size(); ++i) caf::anon_send(nodes[i], nodes[(i + 1) % nodes.size()]);
+  const auto t0 = Clock::now();
+  caf::anon_send(nodes[0], o.ring_hops);
+  done.get_future().wait();
+  const double rate = static_cast<double>(o.ring_hops) / seconds_since(t0);
+  for (auto& n : nodes) caf::anon_send_exit(n, caf::exit_reason::user_shutdown);
+  return rate;
+}
+
+void spawn(System& s, const Options& o, double& ns_each, double& bytes_each) {
+  std::vector<caf::actor> keep;
+  keep.reserve(static_cast<std::size_t>(o.spawns));
+  const double heap0 = heap_in_use();
+  const auto t0 = Clock::now();
+  for (std::int64_t i = 0; i < o.spawns; ++i) keep.push_back(s.sys->spawn(echo));
+  ns_each = seconds_since(t0) * 1e9 / static_cast<double>(o.spawns);
+  bytes_each = (heap_in_use() - heap0) / static_cast<double>(o.spawns);
+  for (auto& a : keep) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+}
+}  // namespace peer
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  if (!parse(argc, argv, o)) {
+    usage(argv[0]);
+    return 2;
+  }
+  std::printf("actor micro-benchmark: ours (patterns/actor) vs CAF 0.17, 2 workers each, "
+              "%d repeat(s); median (min..max)\n\n", o.repeats);
+  peer::System caf_sys;
+
+  Spread p50[2], p99[2], p999[2];
+  for (int r = 0; r < o.repeats; ++r) {
+    for (int who = 0; who < 2; ++who) {
+      cp::bench::LatencyHistogram h;
+      if (who == 0) ours::request_response(o, h);
+      else peer::request_response(caf_sys, o, h);
+      p50[who].add(static_cast<double>(h.value_at_percentile(50)) / 1000.0);
+      p99[who].add(static_cast<double>(h.value_at_percentile(99)) / 1000.0);
+      p999[who].add(static_cast<double>(h.value_at_percentile(99.9)) / 1000.0);
+    }
+  }
+  std::printf("request/response round trip (us), %lld asks per sample\n", static_cast<long long>(o.asks));
+  std::printf("  %-5s p50 %s  p99 %s  p99.9 %s\n", "ours", p50[0].str("%.1f").c_str(),
+              p99[0].str("%.1f").c_str(), p999[0].str("%.1f").c_str());
+  std::printf("  %-5s p50 %s  p99 %s  p99.9 %s\n\n", "CAF", p50[1].str("%.1f").c_str(),
+              p99[1].str("%.1f").c_str(), p999[1].str("%.1f").c_str());
+
+  std::printf("fan-in: S senders tell one actor, %lld messages per sample (M msgs/s)\n",
+              static_cast<long long>(o.fan_in));
+  for (unsigned senders : {1u, 2u, 4u, 8u}) {
+    Spread rate[2];
+    for (int r = 0; r < o.repeats; ++r) {
+      rate[0].add(ours::fan_in(o, senders) / 1e6);
+      rate[1].add(peer::fan_in(caf_sys, o, senders) / 1e6);
+    }
+    std::printf("  S=%u  ours %s  CAF %s\n", senders, rate[0].str("%.2f").c_str(),
+                rate[1].str("%.2f").c_str());
+  }
+
+  Spread ring_rate[2];
+  for (int r = 0; r < o.repeats; ++r) {
+    ring_rate[0].add(ours::ring(o) / 1e6);
+    ring_rate[1].add(peer::ring(caf_sys, o) / 1e6);
+  }
+  std::printf("\nring: %lld actors, %lld hops (M hops/s)\n  ours %s  CAF %s\n",
+              static_cast<long long>(o.ring_actors), static_cast<long long>(o.ring_hops),
+              ring_rate[0].str("%.2f").c_str(), ring_rate[1].str("%.2f").c_str());
+
+  Spread ns[2], bytes[2];
+  for (int r = 0; r < o.repeats; ++r) {
+    double t = 0, b = 0;
+    ours::spawn(o, t, b);
+    ns[0].add(t);
+    bytes[0].add(b);
+    peer::spawn(caf_sys, o, t, b);
+    ns[1].add(t);
+    bytes[1].add(b);
+  }
+  std::printf("\nspawn: %lld actors per sample (ns per actor, heap bytes per actor)\n",
+              static_cast<long long>(o.spawns));
+  std::printf("  ours %s ns, %s B\n  CAF  %s ns, %s B\n", ns[0].str("%.0f").c_str(),
+              bytes[0].str("%.0f").c_str(), ns[1].str("%.0f").c_str(), bytes[1].str("%.0f").c_str());
+  return 0;
+}
+
+// Run (Release):
+//   cmake --preset release && cmake --build --preset release --target actor_bench
+//   ./build/release/bench/actor/actor_bench --repeats=5
+// Expect four blocks (request/response, fan-in at 1/2/4/8 senders, ring, spawn), each row
+// ours and CAF's as "median (min..max)". --quick runs small counts in a second or so.
