@@ -9,6 +9,7 @@
 #include "comparisons/cache/rwlock_cache.hpp"
 #include "comparisons/cache/single_writer_cache.hpp"
 #include "comparisons/cache/tbb_cache.hpp"
+#include "comparisons/cache/work_stealing_cache.hpp"
 
 namespace cp {
 
@@ -17,6 +18,7 @@ using CacheDesigns = std::tuple<CacheReference,                  //
                                 StripedMutexCache,               //
                                 RwLockCache<SharedMutex>,        //
                                 RwLockCache<AbslSharedMutex>,    //
-                                SingleWriterCache, ShardedSingleWriterCache, TbbHashMapCache>;
+                                SingleWriterCache, ShardedSingleWriterCache, TbbHashMapCache,
+                                WorkStealingCache>;
 
 }  // namespace cp

@@ -8,6 +8,7 @@
 #include "comparisons/counter/reference.hpp"
 #include "comparisons/counter/rwlock_counter.hpp"
 #include "comparisons/counter/single_writer_counter.hpp"
+#include "comparisons/counter/work_stealing_counter.hpp"
 
 namespace cp {
 
@@ -18,6 +19,7 @@ using CounterDesigns = std::tuple<CounterReference,                  //
                                   RwLockCounter<AbslSharedMutex>,    //
                                   SingleWriterCounter,               //
                                   ShardedSingleWriterCounter,        //
-                                  PipelinedSingleWriterCounter>;
+                                  PipelinedSingleWriterCounter,      //
+                                  WorkStealingCounter>;
 
 }  // namespace cp

@@ -9,6 +9,7 @@
 #include "comparisons/order/rwlock_order.hpp"
 #include "comparisons/order/sharded_order.hpp"
 #include "comparisons/order/single_writer_order.hpp"
+#include "comparisons/order/work_stealing_order.hpp"
 
 namespace cp {
 
@@ -19,6 +20,7 @@ using OrderDesigns = std::tuple<OrderReference,                      //
                                 RwLockOrderEngine<AbslSharedMutex>,  //
                                 SingleWriterOrderEngine,             //
                                 ShardedSingleWriterOrderEngine,      //
-                                SingleWriterOrderPipelined>;
+                                SingleWriterOrderPipelined,          //
+                                WorkStealingOrderEngine>;
 
 }  // namespace cp
