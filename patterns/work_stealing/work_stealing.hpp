@@ -3,6 +3,7 @@
 //   Arena (arena.hpp)         - the tbb::task_arena a design runs in; run(f) joins it
 //   batch.hpp                 - BatchReply, BatchHook, group_stably, for_each_group,
 //                               run_guarded: a batch split into independent groups
+//   TaskGraph (task_graph.hpp) - a dependency graph of nodes run as oneTBB tasks
 //   tsan_edges.hpp            - hand_over / take_over: the scheduler's happens-before
 //                               edges, told to ThreadSanitizer (libtbb is not instrumented)
 //
@@ -19,4 +20,5 @@
 
 #include "patterns/work_stealing/arena.hpp"
 #include "patterns/work_stealing/batch.hpp"
+#include "patterns/work_stealing/task_graph.hpp"
 #include "patterns/work_stealing/tsan_edges.hpp"

@@ -5,6 +5,7 @@
 // commands in order. A command whose handler throws (the BatchHook) must come back `failed`
 // with the exception's text, and the rest must equal the reference run without it.
 #include <catch2/catch.hpp>
+#include <oneapi/tbb/global_control.h>
 
 #include <cstdint>
 #include <stdexcept>
@@ -17,6 +18,9 @@
 #include "comparisons/common/random.hpp"
 #include "comparisons/counter/reference.hpp"
 #include "comparisons/counter/work_stealing_counter.hpp"
+#include "comparisons/order/generator.hpp"
+#include "comparisons/order/reference.hpp"
+#include "comparisons/order/work_stealing_order.hpp"
 #include "tests/support/findings.hpp"
 
 using namespace cp;
@@ -26,11 +30,17 @@ namespace {
 
 #ifdef CP_SANITIZED
 constexpr unsigned kSeeds = 2;  // sanitizers run each batch 5-20x slower
+constexpr unsigned kOrderSeeds = 1;
 #else
 constexpr unsigned kSeeds = 6;
+constexpr unsigned kOrderSeeds = 2;
 #endif
 constexpr std::size_t kBatch = 4096;
 constexpr unsigned kArenaThreads[] = {1, 2, 4, 8};
+
+// oneTBB caps its workers at cores - 1 unless told otherwise: without this, an 8-slot arena
+// on a 2-core machine would still run on 2 threads.
+tbb::global_control allow_eight_threads(tbb::global_control::max_allowed_parallelism, 8);
 
 // Throws for every 97th command: a stand-in for a buggy handler.
 bool faulty(std::size_t i) { return i % 97 == 5; }
@@ -181,6 +191,61 @@ Findings check_cache_batches(std::uint64_t seed, unsigned threads, CacheConfig c
   return f;
 }
 
+// ---- order ----
+
+struct OrderBatchParams {
+  OrderConfig config;
+  OrderStreamParams stream;
+  unsigned clients = 4;
+};
+
+// Runs `batches` batches through the design and the reference. The batch interleaves the
+// clients' streams; each stream sees the reference's replies (so its cancels name orders
+// that rest). Skipped commands (the faulty ones) are not applied to the reference.
+Findings check_order_batches(std::uint64_t seed, unsigned threads, const OrderBatchParams& p,
+                             bool with_faults, std::size_t batch_size = kBatch) {
+  Findings f;
+  ws::DesignOptions options;
+  options.arena_threads = threads;
+  if (with_faults) options.hook = faulty_hook();
+  WorkStealingOrderEngine design(p.config, options);
+  OrderReference ref(p.config);
+  ZipfKeys symbols(p.config.symbols, 0.99);
+  std::vector<OrderStream> streams;
+  for (unsigned c = 0; c < p.clients; ++c)
+    streams.emplace_back(p.config, p.stream, symbols, c, p.clients, seed);
+  for (unsigned b = 0; b < 3; ++b) {
+    std::vector<OrderCommand> batch;
+    std::vector<OrderReply> want;
+    std::vector<char> skipped;
+    for (std::size_t i = 0; i < batch_size; ++i) {
+      OrderStream& stream = streams[i % p.clients];
+      batch.push_back(stream.next());
+      // A command answered at build time (bad shape, unknown id...) never reaches the hook.
+      skipped.push_back(with_faults && faulty(i));
+      want.push_back(skipped.back() ? OrderReply{} : apply_order_command(ref, batch.back()));
+      if (!skipped.back()) stream.observe(batch.back(), want.back());
+    }
+    const auto replies = design.run_batch(batch);
+    if (replies.size() != batch.size()) f.fail("batch ", b, ": ", replies.size(), " replies");
+    for (std::size_t i = 0; i < batch.size() && i < replies.size(); ++i) {
+      if (skipped[i]) {
+        if (!replies[i].failed) {
+          // Answered before any task ran: its reply is the reference's, applied late.
+          const OrderReply late = apply_order_command(ref, batch[i]);
+          if (!(replies[i].reply == late)) f.fail("batch ", b, " command ", i, ": not marked failed");
+        }
+        continue;
+      }
+      if (replies[i].failed) f.fail("batch ", b, " command ", i, " failed: ", replies[i].error);
+      else if (!(replies[i].reply == want[i]))
+        f.fail("batch ", b, " command ", i, " (kind ", batch[i].index(), "): reply differs");
+    }
+    if (!(design.state() == ref.state())) f.fail("batch ", b, ": the final state differs");
+  }
+  return f;
+}
+
 }  // namespace
 
 TEST_CASE("work-stealing counter: batches equal the reference", "[unit]") {
@@ -220,5 +285,35 @@ TEST_CASE("work-stealing cache: a throwing handler fails only its command", "[un
   for (unsigned threads : kArenaThreads) {
     INFO("arena threads " << threads);
     CP_REQUIRE_CLEAN((check_cache_batches<StripedMutexCache>(s, threads, {4000, 300}, true)), s);
+  }
+}
+
+TEST_CASE("work-stealing order: batches equal the reference", "[unit]") {
+  const auto s = seed();
+  OrderBatchParams busy;  // the benchmark's stream: many trades, cancels of resting orders
+  busy.config.accounts = 64;
+  OrderBatchParams tight;  // little cash and few accounts: insufficient cash, self-trades
+  tight.config.accounts = 8;
+  tight.config.initial_cash = 2'000'000;
+  tight.stream.cross_percent = 50;
+  OrderBatchParams bad = busy;  // every reject reason and malformed input
+  bad.stream.malformed_percent = 10;
+  for (unsigned threads : kArenaThreads)
+    for (unsigned i = 0; i < kOrderSeeds; ++i) {
+      INFO("arena threads " << threads);
+      CP_REQUIRE_CLEAN(check_order_batches(s + i, threads, busy, false), s + i);
+      CP_REQUIRE_CLEAN(check_order_batches(s + i, threads, tight, false), s + i);
+      CP_REQUIRE_CLEAN(check_order_batches(s + i, threads, bad, false), s + i);
+    }
+}
+
+TEST_CASE("work-stealing order: a throwing handler fails only its command", "[unit]") {
+  const auto s = seed();
+  OrderBatchParams busy;
+  busy.config.accounts = 64;
+  busy.stream.malformed_percent = 5;
+  for (unsigned threads : kArenaThreads) {
+    INFO("arena threads " << threads);
+    CP_REQUIRE_CLEAN(check_order_batches(s, threads, busy, true), s);
   }
 }
