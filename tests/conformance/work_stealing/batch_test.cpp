@@ -35,7 +35,11 @@ constexpr unsigned kOrderSeeds = 1;
 constexpr unsigned kSeeds = 6;
 constexpr unsigned kOrderSeeds = 2;
 #endif
-constexpr std::size_t kBatch = 4096;
+#ifdef CP_SANITIZED
+constexpr std::size_t kBatch = 1024;
+#else
+constexpr std::size_t kBatch = 4096;  // the designs' default batch size in the benchmark
+#endif
 constexpr unsigned kArenaThreads[] = {1, 2, 4, 8};
 
 // oneTBB caps its workers at cores - 1 unless told otherwise: without this, an 8-slot arena
