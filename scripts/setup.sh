@@ -7,6 +7,7 @@ packages=(
   cmake ninja-build g++ clang libclang-rt-14-dev  # toolchains; clang's sanitizer runtimes
   libtbb-dev catch2 libbenchmark-dev libabsl-dev  # the project's libraries
   libboost-dev libconcurrentqueue-dev libatomic-queue-dev  # peers, in benchmarks only
+  libomp-dev  # OpenMP for clang builds (lesson 08's peer rows; g++ brings libgomp)
   python3-matplotlib  # plots and docs/results.md (bench/report/make_report.py)
 )
 
