@@ -217,7 +217,7 @@ bool run_shape(const char* shape, const Stream& s, unsigned threads, long long r
 }  // namespace
 
 int main(int argc, char** argv) {
-  long long items = 2'000'000, work = 40, skew = 32, repeats = 7, threads = 2;
+  long long items = 1'000'000, work = 20, skew = 32, repeats = 7, threads = 2;
   cp::lessons::Cli cli("l08_parallel_streams",
                        "map/filter/reduce: TBB vs std::execution::par vs OpenMP vs a static split");
   cli.option("items", items, "items in the range", 1, 1'000'000'000)
