@@ -72,6 +72,8 @@ class WorkStealingOrderEngine {
       accounts_[a].available.store(config_.initial_cash, std::memory_order_relaxed);  // no thread yet
     markets_.reserve(config_.symbols);
     for (SymbolId s = 0; s < config_.symbols; ++s) markets_.emplace_back(s);
+    resting_qty_.assign(config_.symbols, std::vector<Qty>(config_.accounts, 0));
+    phases_.resize(config_.accounts);
   }
 
   PlaceReply place(const PlaceCmd& cmd) ABSL_LOCKS_EXCLUDED(gate_) {
@@ -184,7 +186,8 @@ class WorkStealingOrderEngine {
       add(acc.reserved, cost);
     }
     const SymbolId s = cmd.symbol;
-    return markets_[s].place(cmd, [&](const Trade& t) {
+    std::vector<Qty>& resting = resting_qty_[s];
+    const auto placed = markets_[s].place(cmd, [&](const Trade& t) {
       Account& buyer = accounts_[t.buyer];
       Account& seller = accounts_[t.seller];
       add(buyer.reserved, -t.buyer_limit * t.qty);
@@ -192,12 +195,16 @@ class WorkStealingOrderEngine {
       buyer.positions[s] += t.qty;
       add(seller.available, t.price * t.qty);
       seller.positions[s] -= t.qty;
+      resting[cmd.side == Side::buy ? t.seller : t.buyer] -= t.qty;  // the maker's
     });
+    if (placed.reply.rests) resting[cmd.account] += cmd.qty - placed.reply.filled_qty;
+    return placed;
   }
 
   CancelReply cancel_at(const CancelCmd& cmd, OrderLocation loc) {
     const auto c = markets_[loc.symbol].cancel(loc.slot, cmd.account);
     if (c.reject != Reject::none) return {c.reject};
+    resting_qty_[loc.symbol][cmd.account] -= c.qty;
     add(accounts_[cmd.account].reserved, -c.released);
     add(accounts_[cmd.account].available, c.released);
     return {Reject::none, c.qty};
@@ -224,6 +231,7 @@ class WorkStealingOrderEngine {
     std::vector<std::int64_t> id_slot_of;          // command -> IdSlot index, or -1
     std::vector<OrderLocation> pre_location;       // cancels of orders placed before the batch
     std::vector<IdSlot> ids;
+    std::vector<AccountId> touched;  // accounts whose phase the build set (reset by finish)
     ws::TaskGraph graph;
 
     BatchRun(WorkStealingOrderEngine& engine, std::span<const OrderCommand> b)
@@ -232,19 +240,28 @@ class WorkStealingOrderEngine {
       build();
     }
 
+    BatchRun(const BatchRun&) = delete;
+    BatchRun& operator=(const BatchRun&) = delete;
+    ~BatchRun() {  // the next batch starts from clean account phases (capacity kept)
+      for (const AccountId a : touched) {
+        AccountPhase& p = e.phases_[a];
+        p.kind = Access::none;
+        p.current.clear();
+        p.previous.clear();
+      }
+    }
+
     void build() {
       const OrderConfig& cfg = e.config_;
       const std::size_t symbols = cfg.symbols;
       // Where each account may rest at the start: a bit per book.
       std::vector<std::uint16_t> may_rest(cfg.accounts, 0);
-      for (SymbolId s = 0; s < symbols; ++s) {
-        const auto mark = [&](const OrderBook::Entry& x) { may_rest[x.account] |= std::uint16_t(1u << s); };
-        e.markets_[s].book().for_each_bid(mark);
-        e.markets_[s].book().for_each_ask(mark);
-      }
+      for (SymbolId s = 0; s < symbols; ++s)
+        for (AccountId a = 0; a < cfg.accounts; ++a)
+          if (e.resting_qty_[s][a] > 0) may_rest[a] |= std::uint16_t(1u << s);
       std::vector<std::int64_t> book_last(symbols, -1);
       std::vector<std::vector<std::uint32_t>> reads_before_next(symbols);
-      absl::flat_hash_map<AccountId, AccountPhase> phase;
+      std::vector<AccountPhase>& phase = e.phases_;  // kept between batches: no allocation
       absl::flat_hash_map<OrderId, std::uint32_t> slot_of_id;
 
       const auto edge = [&](std::int64_t from, std::uint32_t to) {
@@ -259,6 +276,7 @@ class WorkStealingOrderEngine {
       };
       const auto on_account = [&](AccountId a, Access kind, std::uint32_t j) {
         AccountPhase& p = phase[a];
+        if (p.kind == Access::none) touched.push_back(a);
         if (kind != Access::both && p.kind == kind) {
           for (std::uint32_t k : p.previous) edge(k, j);
           p.current.push_back(j);
@@ -395,6 +413,10 @@ class WorkStealingOrderEngine {
   std::unique_ptr<Account[]> accounts_;
   std::vector<SymbolMarket> markets_;
   absl::flat_hash_map<OrderId, OrderLocation> ids_;  // every accepted order (read-only in a batch)
+  // resting_qty_[s][a]: what account a rests on book s; row s is only written by commands
+  // on book s. The graph's "where may this account rest" comes from it.
+  std::vector<std::vector<Qty>> resting_qty_;
+  std::vector<BatchRun::AccountPhase> phases_;  // the graph builder's, per account
   bool recording_ ABSL_GUARDED_BY(gate_) = false;
   std::vector<Commit> log_ ABSL_GUARDED_BY(gate_);
   std::size_t last_edges_ ABSL_GUARDED_BY(gate_) = 0;
