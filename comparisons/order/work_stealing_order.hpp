@@ -114,7 +114,11 @@ class WorkStealingOrderEngine {
     MutexLock lock(gate_);
     BatchRun run(*this, batch);
     arena_.run([&] { run.execute(); });
-    run.finish();  // new ids into the index; the log
+    run.finish();  // new ids into the index
+    last_edges_ = run.graph.edges();
+    if (recording_)
+      for (std::size_t j = 0; j < batch.size(); ++j)
+        if (!run.replies[j].failed) log_.push_back({batch[j], run.replies[j].reply});
     return std::move(run.replies);
   }
 
@@ -231,7 +235,7 @@ class WorkStealingOrderEngine {
     std::vector<std::int64_t> id_slot_of;          // command -> IdSlot index, or -1
     std::vector<OrderLocation> pre_location;       // cancels of orders placed before the batch
     std::vector<IdSlot> ids;
-    std::vector<AccountId> touched;  // accounts whose phase the build set (reset by finish)
+    std::vector<AccountId> touched;  // accounts whose phase the build set (reset on exit)
     ws::TaskGraph graph;
 
     BatchRun(WorkStealingOrderEngine& engine, std::span<const OrderCommand> b)
@@ -393,16 +397,12 @@ class WorkStealingOrderEngine {
     }
 
     // finish: on the caller's thread, after the graph ran.
-    void finish() ABSL_EXCLUSIVE_LOCKS_REQUIRED(e.gate_) {
+    void finish() {
       for (const IdSlot& slot : ids)
         if (slot.accepted >= 0) {
           const auto& p = std::get<PlaceCmd>(batch[static_cast<std::size_t>(slot.accepted)]);
           e.ids_.emplace(p.id, slot.location);
         }
-      e.last_edges_ = graph.edges();
-      if (e.recording_)
-        for (std::size_t j = 0; j < batch.size(); ++j)
-          if (!replies[j].failed) e.log_.push_back({batch[j], replies[j].reply});
     }
   };
 
