@@ -59,7 +59,6 @@ class OrderBook {
     OrderId id = 0;
     Price price = 0;
     Qty remaining = 0;
-    AccountId account = 0;
   };
 
   // execute: matches an incoming limit order against the opposite side while it crosses, then
@@ -208,7 +207,7 @@ class OrderBook {
   void visit(const Levels& levels, F& f) const {
     for (const auto& [price, level] : levels)
       for (Handle h = level.head; h != kNoHandle; h = nodes_[h].next)
-        f(Entry{nodes_[h].id, price, nodes_[h].remaining, nodes_[h].account});
+        f(Entry{nodes_[h].id, price, nodes_[h].remaining});
   }
 
   std::map<Price, Level, std::greater<>> bids_;  // best (highest) first
