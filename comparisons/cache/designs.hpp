@@ -11,6 +11,7 @@
 #include "comparisons/cache/rwlock_cache.hpp"
 #include "comparisons/cache/single_writer_cache.hpp"
 #include "comparisons/cache/tbb_cache.hpp"
+#include "comparisons/cache/work_stealing_cache.hpp"
 
 namespace cp {
 
@@ -23,6 +24,7 @@ using CacheDesigns = std::tuple<CacheReference,                  //
                                 ShardedSingleWriterCache,        //
                                 TbbHashMapCache,                 //
                                 LockFreeCache,                   //
-                                ActorCache>;
+                                ActorCache,                      //
+                                WorkStealingCache>;
 
 }  // namespace cp

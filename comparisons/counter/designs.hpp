@@ -10,6 +10,7 @@
 #include "comparisons/counter/reference.hpp"
 #include "comparisons/counter/rwlock_counter.hpp"
 #include "comparisons/counter/single_writer_counter.hpp"
+#include "comparisons/counter/work_stealing_counter.hpp"
 
 namespace cp {
 
@@ -24,6 +25,7 @@ using CounterDesigns = std::tuple<CounterReference,                  //
                                   LockFreeCounter,                   //
                                   LockFreeShardedCounter,            //
                                   ActorCounter,                      //
-                                  PipelinedActorCounter>;
+                                  PipelinedActorCounter,             //
+                                  WorkStealingCounter>;
 
 }  // namespace cp

@@ -10,6 +10,7 @@
 #include "comparisons/order/rwlock_order.hpp"
 #include "comparisons/order/sharded_order.hpp"
 #include "comparisons/order/single_writer_order.hpp"
+#include "comparisons/order/work_stealing_order.hpp"
 
 namespace cp {
 
@@ -21,6 +22,7 @@ using OrderDesigns = std::tuple<OrderReference,                      //
                                 SingleWriterOrderEngine,             //
                                 ShardedSingleWriterOrderEngine,      //
                                 SingleWriterOrderPipelined,          //
-                                ActorOrderEngine>;
+                                ActorOrderEngine,                    //
+                                WorkStealingOrderEngine>;
 
 }  // namespace cp
