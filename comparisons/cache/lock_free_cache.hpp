@@ -9,19 +9,21 @@
 // linearizable, with or without eviction. A get writes only its own hazard slot and, the first
 // time after the hand cleared it, the node's referenced bit. A get can never see a torn value:
 // nodes are never written after they are published.
-// Capacity: size_ counts entries plus insertions in flight and never exceeds the capacity (it
-// is raised only by CAS below it). An insert that finds the cache full runs the CLOCK hand
-// itself: over the key slots, a referenced entry loses its bit, an unreferenced one is evicted
-// and its unit of size passes to the inserter.
-// One unit per key: an insert first claims the empty slot with a kInserting marker, and only
-// the claimant reserves a unit. (Without the marker, two inserts of one key both reserved a
-// unit, and with C == N the second one's hand evicted an entry the map had to keep: the
-// linearizability checker found it.) A put that finds the marker installs its node over it
-// and lets the claimant's unit pay for it: the claimant's put counts as the one just before.
+// Capacity, when C < N: size_ counts entries plus insertions in flight and never exceeds the
+// capacity (it is raised only by CAS below it). An insert that finds the cache full runs the
+// CLOCK hand itself: over the key slots, a referenced entry loses its bit, an unreferenced one
+// is evicted and its unit of size passes to the inserter. Two racing inserts of one key both
+// take a unit and the loser gives it back, so the hand may evict one entry more than needed.
+// When C >= N the cache never evicts: every key fits, and the reservation above would let
+// such a race evict an entry the map must keep (the linearizability checker found it). size_
+// then counts completed inserts minus completed erases: exact at quiescence, off by the
+// operations in flight meanwhile, and size() clamps it to 0..N, the range the real count
+// cannot leave.
 // When not to use: the table is indexed by key, so it needs memory for the whole key space
 // (the contract's keys are 0..N-1; 8 bytes per key). Sparse keys need an open-addressing table.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -46,19 +48,20 @@ class LockFreeCache {
   };
 
   explicit LockFreeCache(CacheConfig config)
-      : config_(check(config)), slots_(config.key_space) {}
+      : config_(check(config)),
+        evicts_(config.capacity < config.key_space),
+        slots_(config.key_space) {}
   LockFreeCache(const LockFreeCache&) = delete;
   LockFreeCache& operator=(const LockFreeCache&) = delete;
   ~LockFreeCache() {  // no other thread: delete what the slots hold
-    for (auto& s : slots_)
-      if (Node* n = s.load(std::memory_order_relaxed); is_node(n)) delete n;
+    for (auto& s : slots_) delete s.load(std::memory_order_relaxed);
   }
 
   std::optional<CacheValue> get(std::uint64_t key) {
     if (key >= config_.key_space) return std::nullopt;
     auto hp = lf::HazardDomain::global().make_hazard_pointer();
     const Node* n = hp.protect(slots_[key]);  // acquire: the node's fields as published
-    if (!is_node(n)) return std::nullopt;  // empty, or an insert that has not completed
+    if (n == nullptr) return std::nullopt;
     // Relaxed: the bit is a hint for the hand, ordered by nothing else. Written only when it
     // changes, so repeated gets of a hot key do not keep writing its line.
     if (!n->referenced.load(std::memory_order_relaxed))
@@ -72,49 +75,43 @@ class LockFreeCache {
     std::atomic<Node*>& slot = slots_[key];
     Node* cur = slot.load(std::memory_order_relaxed);  // compared, never dereferenced
     for (;;) {
-      if (cur != nullptr) {  // overwrite (or take over a claimed slot): the size does not change
+      if (cur != nullptr) {  // overwrite: the size does not change
         // seq_cst: the hazard-pointer argument needs the unlink in the seq_cst order; it
         // also releases fresh's fields to readers.
         if (slot.compare_exchange_weak(cur, fresh, std::memory_order_seq_cst,
                                        std::memory_order_relaxed)) {
-          if (is_node(cur)) lf::HazardDomain::global().retire(cur);
+          lf::HazardDomain::global().retire(cur);
           return CacheError::ok;
         }
         continue;
       }
-      // Claim the empty slot, then pay for the entry. seq_cst: as every slot write.
-      if (!slot.compare_exchange_strong(cur, kInserting, std::memory_order_seq_cst,
-                                        std::memory_order_relaxed))
-        continue;  // cur now holds what is there
-      reserve_unit();  // a unit of size for the new entry (evicts if the cache is full)
-      Node* expected = kInserting;
-      if (!slot.compare_exchange_strong(expected, fresh, std::memory_order_seq_cst,
-                                        std::memory_order_relaxed))
-        delete fresh;  // another put took the slot over: our unit pays for its node, and our
-                       // put counts as the one just before it (the two overlapped)
-      return CacheError::ok;
+      if (evicts_) reserve_unit();  // a unit of size for the new entry (evicts if full)
+      Node* expected = nullptr;
+      if (slot.compare_exchange_strong(expected, fresh, std::memory_order_seq_cst,
+                                       std::memory_order_relaxed)) {
+        if (!evicts_) size_.fetch_add(1, std::memory_order_relaxed);  // counted once inserted
+        return CacheError::ok;
+      }
+      if (evicts_) size_.fetch_sub(1, std::memory_order_relaxed);  // another put won: give back
+      cur = expected;
     }
   }
 
   bool erase(std::uint64_t key) {
     if (key >= config_.key_space) return false;
-    std::atomic<Node*>& slot = slots_[key];
-    Node* old = slot.load(std::memory_order_relaxed);  // compared, never dereferenced
-    do {
-      if (!is_node(old)) return false;  // empty, or an insert that has not completed
-    } while (!slot.compare_exchange_weak(old, nullptr, std::memory_order_seq_cst,  // see put()
-                                         std::memory_order_relaxed));
+    Node* old = slots_[key].exchange(nullptr, std::memory_order_seq_cst);  // see put()
+    if (old == nullptr) return false;
     size_.fetch_sub(1, std::memory_order_relaxed);
     lf::HazardDomain::global().retire(old);
     return true;
   }
 
-  // size: entries, plus inserts in flight (exact at quiescence; never above capacity). The
-  // count can dip below zero for a moment (a taken-over entry erased before its claimant
-  // paid its unit): that reads as 0.
+  // size: exact at quiescence, never above capacity (see Capacity above).
   std::size_t size() const {
     const std::int64_t n = size_.load(std::memory_order_relaxed);
-    return n < 0 ? 0 : static_cast<std::size_t>(n);
+    if (evicts_) return static_cast<std::size_t>(n);  // never below 0: units are paid first
+    return static_cast<std::size_t>(std::clamp<std::int64_t>(
+        n, 0, static_cast<std::int64_t>(config_.key_space)));
   }
   std::size_t capacity() const { return config_.capacity; }
 
@@ -124,9 +121,6 @@ class LockFreeCache {
     const CacheValue value;
     mutable std::atomic<bool> referenced{false};  // set by get, cleared by the hand
   };
-  // kInserting: the marker of a claimed slot (never dereferenced, never retired).
-  static inline Node* const kInserting = reinterpret_cast<Node*>(alignof(Node));
-  static bool is_node(const Node* n) { return n != nullptr && n != kInserting; }
 
   // reserve_unit: raises size_ by one below the capacity, or takes over an evicted entry's
   // unit. Relaxed: size_ is only a count; the slots' own atomics order the entries.
@@ -148,7 +142,7 @@ class LockFreeCache {
     const std::uint64_t i = hand_.fetch_add(1, std::memory_order_relaxed) % config_.key_space;
     auto hp = lf::HazardDomain::global().make_hazard_pointer();
     Node* n = hp.protect(slots_[i]);
-    if (!is_node(n)) return false;
+    if (n == nullptr) return false;
     if (n->referenced.load(std::memory_order_relaxed)) {
       n->referenced.store(false, std::memory_order_relaxed);  // a second chance
       return false;
@@ -162,8 +156,9 @@ class LockFreeCache {
   }
 
   const CacheConfig config_;
+  const bool evicts_;  // C < N
   std::vector<std::atomic<Node*>> slots_;  // one per key
-  std::atomic<std::int64_t> size_{0};
+  std::atomic<std::int64_t> size_{0};  // may dip below 0 for a moment when C >= N
   std::atomic<std::uint64_t> hand_{0};
 };
 
