@@ -403,7 +403,8 @@ inline int run_compare(const std::vector<std::string>& args, std::ostream& termi
 
   const double elapsed =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  out << "\n" << rows_done << " rows (" << done << " runs) in " << format_fixed(elapsed, 1) << " s; "
+  out << "\n" << rows_done << " rows (" << done << " runs) in " << format_fixed(elapsed, 1)
+      << " s; "
       << (failed ? std::to_string(failed) + " FAILED their correctness check"
                  : std::string("all passed their correctness check"))
       << "\n";

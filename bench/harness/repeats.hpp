@@ -100,7 +100,8 @@ class RepeatedRow {
 };
 
 // vs_ref_of_medians: `row_median / ref_median`, both medians of the same interleaved rounds.
-inline std::optional<double> vs_ref_of_medians(double row_median, std::optional<double> ref_median) {
+inline std::optional<double> vs_ref_of_medians(double row_median,
+                                               std::optional<double> ref_median) {
   if (!ref_median || !(*ref_median > 0)) return std::nullopt;
   return row_median / *ref_median;
 }
