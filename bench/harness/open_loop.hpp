@@ -4,8 +4,11 @@
 //   OpenLoopSchedule - when client k's i-th operation is intended: t0 + (i * threads + k) / rate.
 //   offered_rate_for - the rate a sweep offers: percent of a measured closed-loop throughput.
 //   wait_until       - waits for a deadline without holding a core: sleep, then yield, then spin.
+//   open_window      - one open-loop window on a RowSession (runner.hpp).
 //   run_open_loop    - one benchmark row at a fixed offered rate (same driver protocol, warm-up
 //                      and verify as run_closed_loop).
+//   RowSeriesSession - one driver measured in closed and open windows, verified once: what
+//                      `compare` runs (the RowSeries of runner.hpp).
 //
 // What and why. A closed-loop client stuck behind a 10 ms stall records one slow operation and
 // issues nothing else meanwhile: every caller that would have arrived during the stall is simply
@@ -187,12 +190,12 @@ void open_client_loop(Driver& driver, typename Driver::Thread& state,
 
 }  // namespace detail
 
-// run_open_loop: one benchmark row at `offered_rate_per_s` operations/s (all clients). Throws
-// std::invalid_argument as run_closed_loop does, and for a rate that is not positive and finite.
+// open_window: one open-loop window on a session (runner.hpp) at `offered_rate_per_s`
+// operations/s (all clients); no verify() verdict. Throws std::invalid_argument for a rate that
+// is not positive and finite.
 template <WorkloadDriver Driver>
-RunResult run_open_loop(const typename Driver::Params& params, unsigned threads,
-                        double offered_rate_per_s, double seconds, std::uint64_t seed,
-                        const RunOptions& options = {}) {
+RunResult open_window(detail::RowSession<Driver>& session, unsigned threads,
+                      double offered_rate_per_s, double seconds, const RunOptions& options) {
   if (!(offered_rate_per_s > 0) || !std::isfinite(offered_rate_per_s))
     throw std::invalid_argument("run_open_loop: the offered rate must be > 0");
   const OpenLoopSchedule schedule{threads == 0 ? 1 : threads, offered_rate_per_s};
@@ -200,8 +203,7 @@ RunResult run_open_loop(const typename Driver::Params& params, unsigned threads,
   const detail::OpenLoopWindow window{
       static_cast<std::int64_t>(warmup * 1e9), static_cast<std::int64_t>((warmup + seconds) * 1e9),
       static_cast<std::int64_t>((warmup + seconds * (1 + kOverrunFraction)) * 1e9)};
-  RunResult r = detail::run_row<Driver>(
-      params, threads, seconds, seed, LoadModel::open, "run_open_loop",
+  RunResult r = session.window(
       [&](Driver& driver, typename Driver::Thread& state, unsigned client,
           BenchClock::time_point released, detail::ClientOutcome& out) {
         detail::open_client_loop(driver, state, schedule, client, released, window, out);
@@ -211,11 +213,66 @@ RunResult run_open_loop(const typename Driver::Params& params, unsigned threads,
         std::this_thread::sleep_until(released + std::chrono::nanoseconds(window.end_ns));
         return start;
       });
+  r.load = LoadModel::open;
   r.offered_rate = offered_rate_per_s;
+  return r;
+}
+
+// note_unissued: appends to a passing verdict how many intended operations were not issued.
+inline void note_unissued(RunResult& r) {
   if (r.unissued != 0 && r.verdict.passed)
     r.verdict.detail += "; " + std::to_string(r.unissued) +
                         " intended operations not issued (fell behind; counted as latency)";
+}
+
+// run_open_loop: one benchmark row at `offered_rate_per_s` operations/s (all clients). Throws
+// std::invalid_argument as run_closed_loop does, and for a rate that is not positive and finite.
+template <WorkloadDriver Driver>
+RunResult run_open_loop(const typename Driver::Params& params, unsigned threads,
+                        double offered_rate_per_s, double seconds, std::uint64_t seed,
+                        const RunOptions& options = {}) {
+  if (!(offered_rate_per_s > 0) || !std::isfinite(offered_rate_per_s))
+    throw std::invalid_argument("run_open_loop: the offered rate must be > 0");
+  detail::RowSession<Driver> session(params, threads, seconds, seed, LoadModel::open,
+                                     "run_open_loop");
+  RunResult r = open_window(session, threads, offered_rate_per_s, seconds, options);
+  if (r.verdict.passed) r.verdict = session.verify();
+  note_unissued(r);
   return r;
 }
+
+// RowSeriesSession: one driver, built once, measured in closed windows (the repetitions of a
+// closed row) and open windows (the open rows at its thread count), verified once at the end.
+// `compare` keeps one per design and thread count of a table and calls it round-robin
+// (repeats.hpp says why). The virtual calls are per window, never per operation.
+template <WorkloadDriver Driver>
+class RowSeriesSession final : public RowSeries {
+ public:
+  // Throws as run_closed_loop does (bad arguments, or the driver's constructor).
+  RowSeriesSession(const typename Driver::Params& params, unsigned threads, double seconds,
+                   std::uint64_t seed, const RunOptions& options = {})
+      : session_(params, threads, seconds, seed, LoadModel::closed, "RowSeriesSession"),
+        threads_(threads),
+        seconds_(seconds),
+        options_(options) {}
+
+  RunResult measure_closed() override {
+    std::atomic<detail::Phase> phase{detail::Phase::warmup};
+    return session_.window(
+        [&](Driver& driver, typename Driver::Thread& state, unsigned, BenchClock::time_point,
+            detail::ClientOutcome& out) { detail::closed_client_loop(driver, state, phase, out); },
+        detail::closed_window(phase, seconds_, options_));
+  }
+  RunResult measure_open(double offered_rate_per_s) override {
+    return open_window(session_, threads_, offered_rate_per_s, seconds_, options_);
+  }
+  Verdict finish() override { return session_.verify(); }
+
+ private:
+  detail::RowSession<Driver> session_;
+  unsigned threads_;
+  double seconds_;
+  RunOptions options_;
+};
 
 }  // namespace cp::bench

@@ -37,12 +37,17 @@ inline constexpr std::uint64_t kDefaultSeed = 20261122;
 inline constexpr unsigned kMaxThreads = 1024;
 inline constexpr double kMaxRatePercent = 1000;
 
-// Measured seconds per row of each profile. The default profile's value keeps the default run
-// (every workload and design: closed-loop thread sweep plus open rows at 10, 50 and 90%) under
-// 3 minutes on 2 cores with ~25% more designs than today; bench/README.md has the timings.
+// Measured seconds per repetition (closed rows) or per row (open rows) of each profile, and
+// how many interleaved repetitions make a closed row. The default profile's values keep the
+// default run (build included) under 3 minutes on 2 cores with room for three more families;
+// bench/README.md has the timings and how they were chosen.
 inline constexpr double kQuickSeconds = 0.05;
-inline constexpr double kDefaultSeconds = 0.3;
-inline constexpr double kFullSeconds = 1.0;
+inline constexpr double kDefaultSeconds = 0.05;
+inline constexpr double kFullSeconds = 0.5;
+inline constexpr unsigned kQuickRepeats = 3;
+inline constexpr unsigned kDefaultRepeats = 5;
+inline constexpr unsigned kFullRepeats = 7;
+inline constexpr unsigned kMaxRepeats = 1000;
 
 enum class Profile { quick, standard, full };  // standard prints as "default"
 
@@ -82,6 +87,7 @@ struct ProfileSettings {
   LoadSelection load = LoadSelection::both;
   std::vector<double> rates;      // percent of the closed-loop throughput
   double seconds = kDefaultSeconds;
+  unsigned repeats = kDefaultRepeats;  // interleaved repetitions of each closed row
   // Knob values the profile starts from (explicit --set on top). quick shrinks the cache:
   // designs that answer through an owner thread pay ~10 us a call for the 50,000-entry prefill
   // and the 100,000-key verify, seconds per row, which a smoke run cannot afford.
@@ -97,14 +103,16 @@ inline ProfileSettings profile_settings(Profile p, unsigned cores) {
   switch (p) {
     case Profile::quick:
       return {n == 1 ? std::vector<unsigned>{1, 2} : std::vector<unsigned>{1, n}, false,
-              LoadSelection::both, {50}, kQuickSeconds,
+              LoadSelection::both, {50}, kQuickSeconds, kQuickRepeats,
               {"cache.key_space=10000", "cache.capacity=5000"}};
     case Profile::standard:
-      return {default_thread_counts(n), false, LoadSelection::both, {10, 50, 90}, kDefaultSeconds, {}};
+      return {default_thread_counts(n), false, LoadSelection::both, {10, 50, 90}, kDefaultSeconds,
+              kDefaultRepeats, {}};
     case Profile::full: {
       std::vector<unsigned> threads = default_thread_counts(n);
       if (n <= 2) threads = {1, 2, 3, 4, 5, 6, 7, 8};
-      return {threads, true, LoadSelection::both, {10, 50, 80, 95}, kFullSeconds, {}};
+      return {threads, true, LoadSelection::both, {10, 50, 80, 95}, kFullSeconds, kFullRepeats,
+              {}};
     }
   }
   return {};
@@ -119,7 +127,8 @@ struct CompareOptions {
   std::vector<unsigned> open_threads;  // open-loop thread counts (empty when load is closed)
   LoadSelection load = LoadSelection::both;
   std::vector<double> rates;           // open loop: percent of the closed-loop throughput
-  double seconds = kDefaultSeconds;
+  double seconds = kDefaultSeconds;    // per closed repetition; per open row
+  unsigned repeats = kDefaultRepeats;  // interleaved repetitions of each closed row
   std::uint64_t seed = kDefaultSeed;
   Knobs knobs;
   std::string out_dir;                 // empty: no result files
@@ -153,12 +162,13 @@ inline std::string compare_usage() {
   std::string text =
       "usage: compare [options]\n"
       "  --profile quick|default|full   preset of the settings below (default: default)\n"
-      "      quick    smoke run: threads 1,C; closed + open 50%; 0.05 s per row; cache\n"
+      "      quick    smoke run: threads 1,C; closed (3 x 0.05 s) + open 50%; cache\n"
       "               key_space 10000, capacity 5000 (< 30 s)\n"
       "      default  threads 1,2,4,8 (scaled to cores C: 1,C/2,C,2C,4C); closed at each,\n"
-      "               open at 10, 50, 90% at the count closest to C; 0.3 s per row (< 3 min)\n"
-      "      full     threads 1..8 (more cores: the default list); open at every count at\n"
-      "               10,50,80,95%; 1 s per row (long)\n"
+      "               5 x 0.05 s; open at 10, 50, 90% at the count closest to C, 0.05 s\n"
+      "               (< 3 min with the build)\n"
+      "      full     threads 1..8 (more cores: the default list); closed 7 x 0.5 s; open\n"
+      "               at every count at 10,50,80,95%, 0.5 s (long)\n"
       "  --workload counter|cache|order|all   workloads to run (default all; comma list ok)\n"
       "  --design NAME[,NAME...]|all          designs by traits.name (default all)\n"
       "  --threads N[,N...]                   closed-loop client thread counts; a design that\n"
@@ -172,7 +182,11 @@ inline std::string compare_usage() {
       "  --rates P[,P...]                     open-loop offered rates, percent of that closed\n"
       "                                       row's throughput (0 < P <= 1000)\n"
       "  --open-threads N[,N...]|all          open-loop thread counts (all = --threads)\n"
-      "  --seconds S                          measured seconds per row\n"
+      "  --seconds S                          measured seconds per closed repetition and\n"
+      "                                       per open row\n"
+      "  --repeats N                          repetitions of each closed row, interleaved\n"
+      "                                       across designs (round-robin); the row is their\n"
+      "                                       median with its min-max spread (1..1000)\n"
       "  --seed N                             seed of every operation stream (default 20261122)\n"
       "  --set WORKLOAD.KNOB=VALUE[,...]      a workload parameter (repeatable); knobs:\n";
   for (const auto& spec : knob_specs()) {
@@ -263,11 +277,12 @@ inline ParsedOptions parse_compare_options(const std::vector<std::string>& args,
   std::optional<LoadSelection> load;
   std::optional<std::vector<double>> rates;
   std::optional<double> seconds;
+  std::optional<unsigned> repeats;
   std::vector<std::string> knob_assignments;
 
   static const char* const kValued[] = {"--profile", "--workload", "--design", "--threads",
                                         "--load",    "--rates",    "--open-threads",
-                                        "--seconds", "--seed",     "--set",
+                                        "--seconds", "--repeats",  "--seed",     "--set",
                                         "--out",     "--csv"};
   for (std::size_t i = 0; i < args.size(); ++i) {
     std::string name = args[i];
@@ -326,6 +341,11 @@ inline ParsedOptions parse_compare_options(const std::vector<std::string>& args,
       if (!s || *s <= 0 || *s > 3600)
         return fail("--seconds: '" + v + "' is not a duration in (0, 3600] seconds");
       seconds = *s;
+    } else if (name == "--repeats") {
+      const auto n = detail::parse_unsigned(v);
+      if (!n || *n == 0 || *n > kMaxRepeats)
+        return fail("--repeats: '" + v + "' is not a count in 1.." + std::to_string(kMaxRepeats));
+      repeats = static_cast<unsigned>(*n);
     } else if (name == "--seed") {
       const auto s = detail::parse_unsigned(v);
       if (!s) return fail("--seed: '" + v + "' is not an unsigned 64-bit integer");
@@ -347,6 +367,7 @@ inline ParsedOptions parse_compare_options(const std::vector<std::string>& args,
   o.load = load ? *load : preset.load;
   o.rates = rates ? *rates : preset.rates;
   o.seconds = seconds ? *seconds : preset.seconds;
+  o.repeats = repeats ? *repeats : preset.repeats;
   if (o.wants_open()) {
     if (open_threads) o.open_threads = *open_threads;
     else if (open_threads_all || preset.open_at_every_thread_count || o.load == LoadSelection::open)

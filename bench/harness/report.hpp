@@ -8,10 +8,13 @@
 //   ReportRow            - a finished row as the reports keep it (the histogram reduced to its
 //                          curve), with its run id, table and vs-ref ratio.
 //   load_label           - "closed" / "open 50%".
-//   reference_throughput - the table's 1-thread closed reference row's ops/s: the vs-ref base.
+//   reference_throughput - the table's 1-thread closed reference row's ops/s (the median of its
+//                          repetitions): the vs-ref base.
+//   format_spread        - "12%" ((max - min) / median of a row's repetitions), "-" for none.
 //   print_run_header     - machine, timer floor, profile and settings, knobs, method.
-//   print_table          - rows design x threads x load: ops/s, p50, p99, p99.9, max,
-//                          service p99, runnable threads, vs ref, check.
+//   print_table          - rows design x threads x load: ops/s (median), spread, p50, p99,
+//                          p99.9, max, service p99, runnable threads, vs ref, check; a row whose
+//                          spread is wide is marked "?" and named under the table.
 //   CsvWriter            - RFC 4180 quoting (the files are written by results.hpp).
 #pragma once
 
@@ -31,18 +34,12 @@
 #include <unistd.h>
 #include <vector>
 
+#include "bench/harness/build_info.hpp"
 #include "bench/harness/options.hpp"
+#include "bench/harness/repeats.hpp"
 #include "bench/harness/runner.hpp"
 #include "bench/harness/timer.hpp"
 #include "patterns/common/traits.hpp"
-
-// Filled in by bench/CMakeLists.txt (target cp_bench_harness); defaults for other builds.
-#ifndef CP_BUILD_TYPE
-#define CP_BUILD_TYPE "unknown"
-#endif
-#ifndef CP_GIT_REVISION
-#define CP_GIT_REVISION "unknown"
-#endif
 
 namespace cp::bench {
 
@@ -89,14 +86,14 @@ struct MachineInfo {
 #else
     m.compiler = "unknown compiler";
 #endif
-    m.build_type = CP_BUILD_TYPE;
+    m.build_type = build_type_name();
 #if defined(CP_SANITIZED)
     m.build_type += " + sanitizers";
 #endif
 #if !defined(NDEBUG)
     m.build_type += " (assertions on)";
 #endif
-    m.git_revision = CP_GIT_REVISION;
+    m.git_revision = build_git_revision();
     const std::time_t now = std::time(nullptr);
     std::tm utc{};
     gmtime_r(&now, &utc);
@@ -170,10 +167,11 @@ struct ReportRow {
   std::string table;              // the table's title ("cache read-heavy")
   RunResult result;
   std::vector<CurvePoint> curve;  // latency (from the intended start for open rows)
-  std::optional<double> vs_ref;   // ops/s / the table's reference row's ops/s
+  std::optional<double> vs_ref;   // median ops/s / the table's reference row's median ops/s
+  Spread spread;                  // closed rows: each repetition's ops/s (open rows: empty)
 
   static ReportRow of(std::string run_id, std::string table, RunResult&& r) {
-    ReportRow row{std::move(run_id), std::move(table), std::move(r), {}, std::nullopt};
+    ReportRow row{std::move(run_id), std::move(table), std::move(r), {}, std::nullopt, {}};
     row.curve = percentile_curve(row.result.histogram);
     LatencyHistogram released = std::move(row.result.histogram);  // frees its memory
     return row;
@@ -203,6 +201,21 @@ inline std::optional<double> reference_throughput(const std::vector<ReportRow>& 
       return r.throughput;
   }
   return std::nullopt;
+}
+
+inline std::string format_spread(const Spread& s) {
+  if (s.count() < 2) return "-";
+  return format_fixed(100 * s.fraction(), 0) + "%";
+}
+
+// reference_row: the table's 1-thread closed row of the reference design, or nullptr.
+inline const ReportRow* reference_row(const std::vector<ReportRow>& rows) {
+  for (const auto& row : rows) {
+    const RunResult& r = row.result;
+    if (r.traits.family == Family::reference && r.threads == 1 && r.load == LoadModel::closed)
+      return &row;
+  }
+  return nullptr;
 }
 
 // An open row whose achieved rate is below this fraction of the offered one fell behind.
@@ -245,7 +258,9 @@ inline void print_run_header(std::ostream& out, const MachineInfo& m, const Time
   if (o.wants_open())
     out << "; open threads " << join_numbers(o.open_threads) << " at "
         << join_percents(o.rates) << "% of the closed row";
-  out << "; " << format_fixed(o.seconds, 2) << " s per row; seed " << o.seed << "\n"
+  out << "; closed rows " << o.repeats << " x " << format_fixed(o.seconds, 2)
+      << " s interleaved, open rows " << format_fixed(o.seconds, 2) << " s; seed " << o.seed
+      << "\n"
       << "knobs:       ";
   std::size_t column = 13;
   bool first = true;
@@ -265,7 +280,10 @@ inline void print_run_header(std::ostream& out, const MachineInfo& m, const Time
   out << "\n"
       << "method:      every operation timed into per-thread log-linear histograms (<0.1%\n"
       << "             error) merged after join, after a short warm-up. closed: each client\n"
-      << "             issues its next op when the last returns (saturation; tails understated).\n"
+      << "             issues its next op when the last returns (saturation; tails understated);\n"
+      << "             a closed row is the median of short repetitions run round-robin over\n"
+      << "             the designs (A B C A B C ...), spread = (max - min) / median, '?' above\n"
+      << "             " << format_fixed(100 * kWideSpreadFraction, 0) << "%.\n"
       << "             open: ops on a fixed schedule at a % of the closed row's ops/s, latency\n"
       << "             from each op's intended start (coordinated omission corrected)\n"
       << "abseil:      mutex deadlock detection OFF for this benchmark (kIgnore: it costs\n"
@@ -304,6 +322,10 @@ inline void print_table(std::ostream& out, std::string_view title, std::string_v
   for (const auto& row : rows)  // +1: the "~" of a pipelined design
     design_width = std::max(design_width, row.result.design.size() + (row.result.pipelined ? 1 : 0));
   bool any_near_floor = false, any_behind = false, any_open = false, any_pipelined = false;
+  std::vector<std::string> untrusted;  // rows whose repetitions disagree
+  std::size_t repeats = 0;
+  const ReportRow* ref_row = reference_row(rows);
+  const bool ref_wide = ref_row != nullptr && ref_row->spread.wide();
 
   auto cell = [&](std::string_view text, int width) {
     out << std::setw(width) << std::string(text);
@@ -313,6 +335,7 @@ inline void print_table(std::ostream& out, std::string_view title, std::string_v
   cell("run", 4);
   cell("load", 10);
   cell("ops/s", 10);
+  cell("spread", 7);
   cell("p50", 11);
   cell("p99", 10);
   cell("p99.9", 10);
@@ -328,28 +351,51 @@ inline void print_table(std::ostream& out, std::string_view title, std::string_v
     any_behind |= behind;
     any_open |= r.load == LoadModel::open;
     any_pipelined |= r.pipelined;
+    const bool wide = row.spread.wide();
+    repeats = std::max(repeats, row.spread.count());
+    if (wide) {
+      std::ostringstream what;
+      what << r.design << " x" << r.threads << " (" << format_rate(row.spread.min()) << ".."
+           << format_rate(row.spread.max()) << ")";
+      untrusted.push_back(what.str());
+    }
     out << std::left << std::setw(static_cast<int>(design_width))
         << (r.design + (r.pipelined ? "~" : "")) << std::right;
     cell(std::to_string(r.threads), 8);
     cell(std::to_string(r.runnable_threads()), 4);
     cell(load_label(r), 10);
-    cell(format_rate(r.throughput) + (behind ? "!" : ""), 10);
+    cell(format_rate(r.throughput) + (behind ? "!" : "") + (wide ? "?" : ""), 10);
+    cell(format_spread(row.spread), 7);
     cell(format_ns(static_cast<double>(r.latency.p50)) + (near ? "*" : " "), 11);
     cell(format_ns(static_cast<double>(r.latency.p99)), 10);
     cell(format_ns(static_cast<double>(r.latency.p999)), 10);
     cell(format_ns(static_cast<double>(r.latency.max)), 10);
     cell(r.load == LoadModel::open ? format_ns(static_cast<double>(r.service.p99)) : "-", 10);
-    cell(row.vs_ref && r.load == LoadModel::closed ? format_fixed(*row.vs_ref, 2) + "x" : "-", 8);
+    cell(row.vs_ref && r.load == LoadModel::closed
+             ? format_fixed(*row.vs_ref, 2) + "x" + (wide || ref_wide ? "?" : "")
+             : "-",
+         8);
     std::string detail = r.verdict.detail;
     if (detail.size() > 50) detail = detail.substr(0, 47) + "...";
     out << "  " << (r.verdict.passed ? "pass" : "FAIL") << (detail.empty() ? "" : "  ") << detail
         << "\n";
   }
   out << "run = runnable threads (clients + threads the design owns)";
+  if (repeats > 1)
+    out << "; closed rows: median of " << repeats
+        << " interleaved repetitions, spread = (max - min) / median";
   if (any_open)
     out << "; open rows: ops/s achieved at the offered % of the closed row above, latency from\n"
         << "each op's intended start, svc p99 = execute() time only";
   out << "\n";
+  if (!untrusted.empty()) {
+    out << "? spread above " << format_fixed(100 * kWideSpreadFraction, 0)
+        << "%: do not rank these rows (nor their vs ref):";
+    for (const auto& u : untrusted) out << " " << u << ";";
+    out << "\n";
+  }
+  if (ref_wide)
+    out << "? the reference row's spread is wide: every vs ref of this table is uncertain\n";
   if (any_behind)
     out << "! achieved below " << format_fixed(kFellBehindFraction * 100, 0)
         << "% of the offered rate: the clients fell behind, the backlog is in the latency\n";

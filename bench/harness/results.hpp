@@ -11,7 +11,8 @@
 //
 // Latencies are integers in nanoseconds. For open rows the latency columns are measured from
 // each operation's intended start and the service_* columns (appended after the spec's
-// columns) hold execute() time only; for closed rows both are the same.
+// columns) hold execute() time only; for closed rows both are the same. A closed row's ops/s is
+// the median of its repetitions; repeats, min, max, spread and wide_spread follow at the end.
 #pragma once
 
 #include <cmath>
@@ -63,7 +64,8 @@ inline std::string rows_csv_header() {
          "threads,runnable_threads,load,rate_percent,offered_per_s,achieved_per_s,"
          "seconds_requested,seed,ops,wall_s,ops_per_s,vs_ref,mean_ns,min_ns,p50_ns,p90_ns,"
          "p99_ns,p999_ns,p9999_ns,max_ns,timer_floor_ns,p50_near_floor,passed,detail,"
-         "service_p50_ns,service_p99_ns,service_p999_ns,service_max_ns,unissued";
+         "service_p50_ns,service_p99_ns,service_p999_ns,service_max_ns,unissued,"
+         "repeats,ops_per_s_min,ops_per_s_max,spread,wide_spread";
 }
 
 inline std::string rows_csv_line(const ReportRow& row, const RunContext& ctx) {
@@ -120,7 +122,14 @@ inline std::string rows_csv_line(const ReportRow& row, const RunContext& ctx) {
   field(r.service.p99);
   field(r.service.p999);
   field(r.service.max);
-  out << r.unissued;
+  field(r.unissued);
+  // Closed rows: ops_per_s above is the median of `repeats` interleaved repetitions.
+  const Spread& s = row.spread;
+  field(s.count());
+  out << (s.empty() ? std::string() : format_fixed(s.min(), 1)) << ',';
+  out << (s.empty() ? std::string() : format_fixed(s.max(), 1)) << ',';
+  out << (s.empty() ? std::string() : format_fixed(s.fraction(), 4)) << ',';
+  out << int{s.wide()};
   return out.str();
 }
 
@@ -211,6 +220,8 @@ inline std::string results_json(const std::vector<ReportRow>& rows, const RunCon
       << "    \"timer_floor_p99_ns\": " << ctx.floor.p99_ns << ",\n"
       << "    \"seed\": " << ctx.options.seed << ",\n"
       << "    \"seconds_per_row\": " << json_number(ctx.options.seconds) << ",\n"
+      << "    \"repeats\": " << ctx.options.repeats << ",\n"
+      << "    \"wide_spread_fraction\": " << json_number(kWideSpreadFraction) << ",\n"
       << "    \"load\": " << json_escape(to_string(ctx.options.load)) << ",\n"
       << "    \"closed_threads\": " << json_escape(join_numbers(ctx.options.closed_thread_counts()))
       << ",\n"
@@ -237,7 +248,7 @@ inline std::string results_json(const std::vector<ReportRow>& rows, const RunCon
         << "      \"per_family_instance_index\": " << instance << ",\n"
         << "      \"run_name\": " << json_escape(name) << ",\n"
         << "      \"run_type\": \"iteration\",\n"
-        << "      \"repetitions\": 1,\n"
+        << "      \"repetitions\": " << std::max<std::size_t>(1, row.spread.count()) << ",\n"
         << "      \"repetition_index\": 0,\n"
         << "      \"threads\": " << r.threads << ",\n"
         << "      \"iterations\": " << r.ops << ",\n"
@@ -268,6 +279,13 @@ inline std::string results_json(const std::vector<ReportRow>& rows, const RunCon
         << "      \"service_p50_ns\": " << r.service.p50 << ",\n"
         << "      \"service_p99_ns\": " << r.service.p99 << ",\n"
         << "      \"unissued\": " << r.unissued << ",\n"
+        << "      \"ops_per_s_samples\": [";
+    for (std::size_t k = 0; k < row.spread.count(); ++k)
+      out << (k ? ", " : "") << json_number(row.spread.samples[k]);
+    out << "],\n"
+        << "      \"spread\": "
+        << (row.spread.count() > 1 ? json_number(row.spread.fraction()) : "null") << ",\n"
+        << "      \"wide_spread\": " << (row.spread.wide() ? "true" : "false") << ",\n"
         << "      \"p50_near_floor\": "
         << (near_timer_floor(r.latency.p50, ctx.floor) ? "true" : "false") << ",\n"
         << "      \"passed\": " << (r.verdict.passed ? "true" : "false") << ",\n"

@@ -7,8 +7,10 @@
 //   RunResult           - one benchmark row: throughput, latency histogram, correctness verdict.
 //   design_is_pipelined - the design's `pipelined` trait, false where the traits lack it.
 //   run_closed_loop     - builds the driver, runs `threads` clients for `seconds`, verifies.
-//   detail::run_row     - the shared frame: validate, build, start clients together, merge,
-//                         verify (a client body and a main-thread body make the load model).
+//   RowSeries           - the interface of one driver measured in several windows (closed
+//                         repetitions, open rows) and verified once (open_loop.hpp implements it).
+//   detail::RowSession  - the shared frame: validate, build, start clients together, merge
+//                         (a client body and a main-thread body make the load model), verify.
 //
 // Closed loop: each client issues its next operation as soon as the previous one returned, so
 // the row shows the design's saturation throughput. Its latencies understate the tail: a client
@@ -170,109 +172,157 @@ inline std::chrono::nanoseconds to_duration(double seconds) {
   return std::chrono::nanoseconds(static_cast<std::int64_t>(seconds * 1e9));
 }
 
-// run_row: the frame of every row. Validates the arguments, builds the driver and the clients'
-// states, starts `threads` clients together, runs
+// RowSession: one row's driver and client states, measured in one or more windows and verified
+// once at the end. Validates the arguments and builds the driver (the prefill) in its
+// constructor; window() starts `threads` clients together and runs
 //   client_body(driver, state, index, released, outcome)
 // on each (`released`: the clock when the clients were let go) and main_body(released) on the
-// calling thread (it returns the measurement window's start when
-// the window is over; the window ends then or at the last measured completion), then merges the outcomes and verifies. Exceptions in a client become the verdict.
+// calling thread (it returns the measurement window's start when the window is over; the window
+// ends then or at the last measured completion), then merges the outcomes. Between windows the
+// design sits idle with its state; a second window simply goes on from there. An exception in
+// a client becomes the window's verdict.
+template <WorkloadDriver Driver>
+class RowSession {
+ public:
+  using Design = typename Driver::Design;
+  using Thread = typename Driver::Thread;
+
+  RowSession(const typename Driver::Params& params, unsigned threads, double seconds,
+             std::uint64_t seed, LoadModel load, std::string_view who)
+      : base_(checked_base(threads, seconds, seed, load, who)), driver_(params, threads, seed) {
+    base_.params = driver_.describe();
+    // Per-client state is made here, in order, on one thread (make_thread need not be
+    // thread-safe); each client moves its state into a local so that no two clients' hot
+    // state shares a cache line, and moves it back for verify().
+    states_.reserve(threads);
+    for (unsigned i = 0; i < threads; ++i) states_.push_back(driver_.make_thread(i));
+  }
+
+  // window: one measurement window; the result has no verify() verdict (see verify()).
+  template <class ClientBody, class MainBody>
+  RunResult window(ClientBody&& client_body, MainBody&& main_body) {
+    const unsigned threads = base_.threads;
+    RunResult result = base_;
+    std::vector<ClientOutcome> outcomes(threads);
+    BenchClock::time_point released{};  // written before go.count_down(), read after go.wait()
+    std::latch ready(threads);
+    std::latch go(1);
+
+    std::vector<std::thread> clients;
+    clients.reserve(threads);
+    for (unsigned i = 0; i < threads; ++i) {
+      clients.emplace_back([&, i] {
+        ClientOutcome& out = outcomes[i];
+        ready.count_down();  // first, unconditionally: the main thread waits for every client
+        go.wait();
+        try {
+          if constexpr (kCanMoveThreadState<Thread>) {
+            // Moves the state back for verify() however the client body ends.
+            struct MoveBack {
+              Thread& home;
+              Thread local;
+              ~MoveBack() { home = std::move(local); }
+            } guard{states_[i], std::move(states_[i])};
+            client_body(driver_, guard.local, i, released, out);
+          } else {
+            client_body(driver_, states_[i], i, released, out);
+          }
+        } catch (const std::exception& e) {
+          out.error = e.what();
+        } catch (...) {
+          out.error = "unknown exception";
+        }
+      });
+    }
+
+    ready.wait();
+    released = BenchClock::now();
+    go.count_down();
+    const BenchClock::time_point start = main_body(released);
+    auto end = BenchClock::now();  // main_body returns when the window is over
+    for (auto& c : clients) c.join();
+
+    std::string errors;
+    LatencyHistogram service;
+    for (const auto& out : outcomes) {
+      result.histogram.merge(out.histogram);
+      service.merge(out.service);
+      result.ops += out.ops;
+      result.unissued += out.unissued;
+      end = std::max(end, out.last_op_end);
+      if (!out.error.empty() && errors.empty()) errors = out.error;
+    }
+    result.wall_seconds = std::chrono::duration<double>(end - start).count();
+    result.throughput = result.wall_seconds > 0 ? result.ops / result.wall_seconds : 0;
+    result.latency = LatencySummary::of(result.histogram);
+    result.service = service.empty() ? result.latency : LatencySummary::of(service);
+    if (!errors.empty()) {
+      result.verdict = {false, "exception in a client: " + errors};
+      client_failed_ = true;
+    }
+    return result;
+  }
+
+  // verify: the driver's check of everything every window did (an exception fails it). Not
+  // run after a window whose client threw: the state is then not one the check can judge.
+  Verdict verify() {
+    if (client_failed_) return {false, "not verified: a client threw"};
+    try {
+      return driver_.verify(states_);
+    } catch (const std::exception& e) {
+      return {false, std::string("exception in verify: ") + e.what()};
+    }
+  }
+
+ private:
+  static RunResult checked_base(unsigned threads, double seconds, std::uint64_t seed,
+                                LoadModel load, std::string_view who) {
+    const std::string name(who);
+    if (threads == 0) throw std::invalid_argument(name + ": threads must be > 0");
+    if (!(seconds > 0)) throw std::invalid_argument(name + ": seconds must be > 0");
+    if (!Design::traits.thread_safe && threads != 1)
+      throw std::invalid_argument(name + ": design '" + std::string(Design::traits.name) +
+                                  "' is not thread-safe; it runs at 1 thread only");
+    RunResult r;
+    r.workload = std::string(Driver::workload_name);
+    r.design = std::string(Design::traits.name);
+    r.traits = Design::traits;
+    r.pipelined = design_is_pipelined<Design>();
+    r.threads = threads;
+    r.load = load;
+    r.requested_seconds = seconds;
+    r.seed = seed;
+    return r;
+  }
+
+  RunResult base_;  // first: validated before the driver is built
+  Driver driver_;
+  std::vector<Thread> states_;
+  bool client_failed_ = false;
+};
+
+// run_row: one session, one window, verified.
 template <WorkloadDriver Driver, class ClientBody, class MainBody>
 RunResult run_row(const typename Driver::Params& params, unsigned threads, double seconds,
                   std::uint64_t seed, LoadModel load, std::string_view who,
                   ClientBody&& client_body, MainBody&& main_body) {
-  using Design = typename Driver::Design;
-  using Thread = typename Driver::Thread;
-  const std::string name(who);
-  if (threads == 0) throw std::invalid_argument(name + ": threads must be > 0");
-  if (!(seconds > 0)) throw std::invalid_argument(name + ": seconds must be > 0");
-  if (!Design::traits.thread_safe && threads != 1)
-    throw std::invalid_argument(name + ": design '" + std::string(Design::traits.name) +
-                                "' is not thread-safe; it runs at 1 thread only");
-
-  RunResult result;
-  result.workload = std::string(Driver::workload_name);
-  result.design = std::string(Design::traits.name);
-  result.traits = Design::traits;
-  result.pipelined = design_is_pipelined<Design>();
-  result.threads = threads;
-  result.load = load;
-  result.requested_seconds = seconds;
-  result.seed = seed;
-
-  Driver driver(params, threads, seed);
-  result.params = driver.describe();
-
-  // Per-client state is made here, in order, on one thread (make_thread need not be
-  // thread-safe); each client moves its state into a local so that no two clients' hot state
-  // shares a cache line, and moves it back for verify().
-  std::vector<Thread> states;
-  states.reserve(threads);
-  for (unsigned i = 0; i < threads; ++i) states.push_back(driver.make_thread(i));
-
-  std::vector<ClientOutcome> outcomes(threads);
-  BenchClock::time_point released{};  // written before go.count_down(), read after go.wait()
-  std::latch ready(threads);
-  std::latch go(1);
-
-  std::vector<std::thread> clients;
-  clients.reserve(threads);
-  for (unsigned i = 0; i < threads; ++i) {
-    clients.emplace_back([&, i] {
-      ClientOutcome& out = outcomes[i];
-      ready.count_down();  // first, unconditionally: the main thread waits for every client
-      go.wait();
-      try {
-        if constexpr (kCanMoveThreadState<Thread>) {
-          // Moves the state back for verify() however the client body ends.
-          struct MoveBack {
-            Thread& home;
-            Thread local;
-            ~MoveBack() { home = std::move(local); }
-          } guard{states[i], std::move(states[i])};
-          client_body(driver, guard.local, i, released, out);
-        } else {
-          client_body(driver, states[i], i, released, out);
-        }
-      } catch (const std::exception& e) {
-        out.error = e.what();
-      } catch (...) {
-        out.error = "unknown exception";
-      }
-    });
-  }
-
-  ready.wait();
-  released = BenchClock::now();
-  go.count_down();
-  const BenchClock::time_point start = main_body(released);
-  auto end = BenchClock::now();  // main_body returns when the window is over
-  for (auto& c : clients) c.join();
-
-  std::string errors;
-  LatencyHistogram service;
-  for (const auto& out : outcomes) {
-    result.histogram.merge(out.histogram);
-    service.merge(out.service);
-    result.ops += out.ops;
-    result.unissued += out.unissued;
-    end = std::max(end, out.last_op_end);
-    if (!out.error.empty() && errors.empty()) errors = out.error;
-  }
-  result.wall_seconds = std::chrono::duration<double>(end - start).count();
-  result.throughput = result.wall_seconds > 0 ? result.ops / result.wall_seconds : 0;
-  result.latency = LatencySummary::of(result.histogram);
-  result.service = service.empty() ? result.latency : LatencySummary::of(service);
-
-  if (!errors.empty()) {
-    result.verdict = {false, "exception in a client: " + errors};
-  } else {
-    try {
-      result.verdict = driver.verify(states);
-    } catch (const std::exception& e) {
-      result.verdict = {false, std::string("exception in verify: ") + e.what()};
-    }
-  }
+  RowSession<Driver> session(params, threads, seconds, seed, load, who);
+  RunResult result = session.window(client_body, main_body);
+  if (result.verdict.passed) result.verdict = session.verify();
   return result;
+}
+
+// closed_window: the closed-loop main body: warm up, measure `seconds`, stop.
+inline auto closed_window(std::atomic<Phase>& phase, double seconds, const RunOptions& options) {
+  return [&phase, seconds, options](BenchClock::time_point) {
+    // Relaxed stores: see closed_client_loop. `phase` starts at warmup.
+    std::this_thread::sleep_for(to_duration(options.warmup_for(seconds)));
+    const auto start = BenchClock::now();
+    phase.store(Phase::measure, std::memory_order_relaxed);
+    std::this_thread::sleep_for(to_duration(seconds));
+    phase.store(Phase::stop, std::memory_order_relaxed);
+    return start;
+  };
 }
 
 }  // namespace detail
@@ -289,15 +339,18 @@ RunResult run_closed_loop(const typename Driver::Params& params, unsigned thread
       params, threads, seconds, seed, LoadModel::closed, "run_closed_loop",
       [&](Driver& driver, typename Driver::Thread& state, unsigned, BenchClock::time_point,
           detail::ClientOutcome& out) { detail::closed_client_loop(driver, state, phase, out); },
-      [&](BenchClock::time_point) {
-        // Relaxed stores: see closed_client_loop.
-        std::this_thread::sleep_for(detail::to_duration(options.warmup_for(seconds)));
-        const auto start = BenchClock::now();
-        phase.store(detail::Phase::measure, std::memory_order_relaxed);
-        std::this_thread::sleep_for(detail::to_duration(seconds));
-        phase.store(detail::Phase::stop, std::memory_order_relaxed);
-        return start;
-      });
+      detail::closed_window(phase, seconds, options));
 }
+
+// RowSeries: the rows of one design at one thread count, on one driver built once: the
+// repetitions of its closed row (measure_closed) and its open rows (measure_open), verified
+// together at the end (finish). open_loop.hpp has the implementation (RowSeriesSession).
+class RowSeries {
+ public:
+  virtual ~RowSeries() = default;
+  virtual RunResult measure_closed() = 0;  // one window: warm-up, then `seconds` measured
+  virtual RunResult measure_open(double offered_rate_per_s) = 0;  // one open-loop window
+  virtual Verdict finish() = 0;  // the driver's check over every window so far
+};
 
 }  // namespace cp::bench

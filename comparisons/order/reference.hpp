@@ -37,6 +37,7 @@
 
 #include "comparisons/order/book.hpp"
 #include "comparisons/order/contract.hpp"
+#include "comparisons/order/id_index.hpp"
 #include "comparisons/order/invariants.hpp"
 
 namespace cp {
@@ -401,9 +402,9 @@ class OrderCore {
 
   CancelReply cancel(const CancelCmd& cmd) {
     if (cmd.account >= config_.accounts) return {Reject::unknown_account};
-    const auto it = ids_.find(cmd.id);
-    if (it == ids_.end()) return {Reject::unknown_order};
-    const auto c = markets_[it->second.symbol].cancel(it->second.slot, cmd.account);
+    const OrderLocation* loc = ids_.find(cmd.id);
+    if (loc == nullptr) return {Reject::unknown_order};
+    const auto c = markets_[loc->symbol].cancel(loc->slot, cmd.account);
     if (c.reject != Reject::none) return {c.reject};
     accounts_[cmd.account].release(c.released);
     return {Reject::none, c.qty};
@@ -419,8 +420,9 @@ class OrderCore {
     s.accounts.reserve(accounts_.size());
     for (const auto& a : accounts_) s.accounts.push_back({a.available, a.reserved, a.positions});
     s.orders.reserve(ids_.size());
-    for (const auto& [id, loc] : ids_)
+    ids_.for_each([&](OrderId id, const OrderLocation& loc) {
       s.orders.push_back(make_state_order(id, loc.symbol, markets_[loc.symbol].record(loc.slot)));
+    });
     sort_orders(s);
     for (const auto& m : markets_) m.append_snapshot(s);
     return s;
@@ -474,9 +476,9 @@ class OrderCore {
       for (const Side side : {Side::buy, Side::sell}) {
         const auto& entries = side == Side::buy ? state.books[sym].bids : state.books[sym].asks;
         for (const OrderState::Resting& e : entries) {
-          const auto it = core.ids_.find(e.id);
-          if (it == core.ids_.end() || it->second.symbol != sym ||
-              !core.markets_[sym].restore_resting(it->second.slot, e.id, side, e))
+          const OrderLocation* loc = core.ids_.find(e.id);
+          if (loc == nullptr || loc->symbol != sym ||
+              !core.markets_[sym].restore_resting(loc->slot, e.id, side, e))
             return refuse("symbol " + std::to_string(sym) + ": book entry " + std::to_string(e.id) +
                           " is not a resting order of this side, or is listed twice");
           ++rested;
@@ -494,7 +496,7 @@ class OrderCore {
   OrderConfig config_;
   std::vector<AccountBalance> accounts_;
   std::vector<SymbolMarket> markets_;
-  absl::flat_hash_map<OrderId, OrderLocation> ids_;  // every accepted order
+  SegmentedIdIndex<OrderLocation> ids_;  // every accepted order (segmented: no rehash stall)
 };
 
 class OrderReference {

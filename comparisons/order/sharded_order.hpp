@@ -53,6 +53,7 @@
 #include <vector>
 
 #include "comparisons/order/contract.hpp"
+#include "comparisons/order/id_index.hpp"
 #include "comparisons/order/reference.hpp"
 #include "patterns/single_writer/engine.hpp"
 #include "patterns/single_writer/reply_slot.hpp"
@@ -131,10 +132,10 @@ class AccountOwner {
     return {};
   }
   AccountReply on(const LookupMsg& l) {
-    const auto it = ids_.find(l.id);
-    if (it == ids_.end()) return {Reject::unknown_order};
-    if (it->second.account != l.account) return {Reject::not_owner};
-    return {Reject::none, it->second.symbol};
+    const IdEntry* entry = ids_.find(l.id);
+    if (entry == nullptr) return {Reject::unknown_order};
+    if (entry->account != l.account) return {Reject::not_owner};
+    return {Reject::none, entry->symbol};
   }
   AccountReply on(const ReleaseMsg& r) {
     accounts_[r.account].release(r.amount);
@@ -147,7 +148,7 @@ class AccountOwner {
   }
 
   std::vector<AccountBalance> accounts_;
-  absl::flat_hash_map<OrderId, IdEntry> ids_;  // every order whose cash step succeeded
+  SegmentedIdIndex<IdEntry> ids_;  // every order whose cash step succeeded (segmented: no rehash stall)
 };
 
 // ---- the book engines -----------------------------------------------------------------------
@@ -186,8 +187,9 @@ class BookOwner {
 
   // fill_books: appends this shard's orders, books and trade totals to a state.
   void fill_books(OrderState& s) const {
-    for (const auto& [id, loc] : slots_)
+    slots_.for_each([&](OrderId id, const OrderLocation& loc) {
       s.orders.push_back(make_state_order(id, loc.symbol, markets_.at(loc.symbol).record(loc.slot)));
+    });
     for (const auto& [symbol, market] : markets_) market.append_snapshot(s);
   }
 
@@ -195,13 +197,13 @@ class BookOwner {
   BookReply on(MatchMsg& m) {
     SymbolMarket& market = markets_.at(m.cmd.symbol);
     const auto placed = market.place(m.cmd, [&m](const Trade& t) { m.trades_out->push_back(t); });
-    slots_.emplace(m.cmd.id, OrderLocation{m.cmd.symbol, placed.slot});
+    slots_.try_emplace(m.cmd.id, OrderLocation{m.cmd.symbol, placed.slot});
     return {placed.reply, {}};
   }
   BookReply on(const BookCancelMsg& c) {
-    const auto it = slots_.find(c.id);
-    if (it == slots_.end()) return {{}, {Reject::unknown_order}};  // its place is still in flight
-    return {{}, markets_.at(c.symbol).cancel(it->second.slot, c.account)};
+    const OrderLocation* loc = slots_.find(c.id);
+    if (loc == nullptr) return {{}, {Reject::unknown_order}};  // its place is still in flight
+    return {{}, markets_.at(c.symbol).cancel(loc->slot, c.account)};
   }
   BookReply on(const BooksStateMsg& m) {
     fill_books(*m.out);
@@ -209,7 +211,7 @@ class BookOwner {
   }
 
   absl::flat_hash_map<SymbolId, SymbolMarket> markets_;   // this shard's symbols
-  absl::flat_hash_map<OrderId, OrderLocation> slots_;     // this shard's orders
+  SegmentedIdIndex<OrderLocation> slots_;                 // this shard's orders
 };
 
 }  // namespace sharded_order

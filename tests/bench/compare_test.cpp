@@ -136,8 +136,8 @@ TEST_CASE("compare: counter end to end prints a passing table and writes CSV", "
           .string();
   std::ostringstream out, progress;
   const int status = cp::bench::run_compare(
-      {"--workload", "counter", "--seconds", "0.02", "--threads", "1,2", "--load", "closed",
-       "--csv", csv_path},
+      {"--workload", "counter", "--seconds", "0.02", "--repeats", "2", "--threads", "1,2",
+       "--load", "closed", "--csv", csv_path},
       out, progress);
   const std::string text = out.str();
   INFO(text << "\n--- progress ---\n" << progress.str());
@@ -153,9 +153,39 @@ TEST_CASE("compare: counter end to end prints a passing table and writes CSV", "
   std::size_t designs = std::tuple_size_v<cp::CounterDesigns>;
   const int expected_rows = 1 + 2 * static_cast<int>(designs - 1);
   REQUIRE(count_lines(csv_path) == 1 + expected_rows);
-  REQUIRE(contains(progress.str(), "[" + std::to_string(expected_rows) + "/" +
-                                       std::to_string(expected_rows) + "]"));
+  const std::string runs = std::to_string(2 * expected_rows);  // 2 repetitions each
+  REQUIRE(contains(progress.str(), "[" + runs + "/" + runs + "]"));
   std::remove(csv_path.c_str());
+}
+
+// Closed rows are repetitions run round-robin over the designs (and, within a design, its thread
+// counts): round 1 runs every row once, then round 2, ... The progress lines show the order.
+TEST_CASE("compare: closed-row repetitions are interleaved across designs", "[unit]") {
+  std::ostringstream out, progress;
+  const int status = cp::bench::run_compare(
+      {"--workload", "counter", "--design", "reference,mutex,rwlock-std", "--seconds", "0.005",
+       "--repeats", "3", "--threads", "1,2", "--load", "closed"},
+      out, progress);
+  INFO(out.str() << "\n--- progress ---\n" << progress.str());
+  REQUIRE(status == 0);
+  std::vector<std::string> order;  // "<design> x<threads> <round>" per progress line
+  std::istringstream lines(progress.str());
+  for (std::string line; std::getline(lines, line);) {
+    const auto name_at = line.find("] counter ") + 10;
+    const auto closed_at = line.find(" closed (round ");
+    REQUIRE(closed_at != std::string::npos);
+    order.push_back(line.substr(name_at, closed_at - name_at) + " " +
+                    line.substr(closed_at + 15, 1));
+  }
+  std::vector<std::string> expected;
+  for (const char* round : {"1", "2", "3"})
+    for (const char* row : {"reference x1", "mutex x1", "mutex x2", "rwlock-std x1",
+                            "rwlock-std x2"})
+      expected.push_back(std::string(row) + " " + round);
+  REQUIRE(order == expected);
+  // One table row per design and thread count (not per repetition), a median of 3.
+  REQUIRE(contains(out.str(), "median of 3 interleaved repetitions"));
+  REQUIRE(contains(out.str(), "5 rows (15 runs)"));
 }
 
 // The single-writer.wait knob runs the single-writer designs with the named strategy (their
@@ -216,8 +246,8 @@ TEST_CASE("compare: the executable's exit status: 2 for bad usage, 0 for --list/
   REQUIRE(contains(help, "usage: compare"));
   const auto [run_status, table] =
       cp::test::run_command(compare + " --workload counter --design mutex --threads 2 --seconds 0.02 "
-                            "--load closed 2>&1");
+                            "--repeats 1 --load closed 2>&1");
   REQUIRE(run_status == 0);
-  REQUIRE(contains(table, "[1/1] counter mutex x2"));
+  REQUIRE(contains(table, "[1/1] counter mutex x2 closed (round 1/1)"));
   REQUIRE(contains(table, "(vs ref: no 1-thread reference row in this run)"));
 }

@@ -109,6 +109,15 @@ TEST_CASE("options: duration and seed", "[unit]") {
     parse_error({"--seed", bad});
 }
 
+TEST_CASE("options: repetitions of each closed row", "[unit]") {
+  REQUIRE(parse_ok({}).repeats == cp::bench::kDefaultRepeats);
+  REQUIRE(parse_ok({"--profile", "quick"}).repeats == cp::bench::kQuickRepeats);
+  REQUIRE(parse_ok({"--profile", "full"}).repeats == cp::bench::kFullRepeats);
+  REQUIRE(parse_ok({"--repeats", "1"}).repeats == 1);
+  REQUIRE(parse_ok({"--repeats=9", "--profile", "quick"}).repeats == 9);  // explicit wins
+  for (const char* bad : {"0", "-1", "abc", "", "1.5", "1001"}) parse_error({"--repeats", bad});
+}
+
 TEST_CASE("options: default thread counts scale with the cores", "[unit]") {
   using cp::bench::default_thread_counts;
   REQUIRE(default_thread_counts(1) == std::vector<unsigned>{1, 2, 4, 8});
@@ -233,7 +242,7 @@ TEST_CASE("options: usage names every option", "[unit]") {
   const std::string usage = cp::bench::compare_usage();
   for (const char* option :
        {"--profile", "--workload", "--design", "--threads", "--load", "--rates", "--open-threads",
-        "--seconds", "--seed", "--set", "--out", "--csv", "--list", "--help", "quick", "full"})
+        "--seconds", "--repeats", "--seed", "--set", "--out", "--csv", "--list", "--help", "quick", "full"})
     REQUIRE(usage.find(option) != std::string::npos);
   for (const auto& spec : cp::bench::knob_specs())
     REQUIRE(usage.find(std::string(spec.name)) != std::string::npos);

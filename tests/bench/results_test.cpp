@@ -165,7 +165,8 @@ TEST_CASE("results: compare --out writes rows.csv, percentiles.csv, results.json
   std::ostringstream terminal, progress;
   const int status = cp::bench::run_compare(
       {"--workload", "counter", "--design", "reference,mutex", "--threads", "1,2", "--seconds",
-       "0.02", "--rates", "50,80", "--set", "counter.theta=0.5", "--out", dir.string(), "--csv",
+       "0.02", "--repeats", "2", "--rates", "50,80", "--set", "counter.theta=0.5", "--out",
+       dir.string(), "--csv",
        csv.string()},
       terminal, progress);
   INFO(terminal.str() << "\n--- progress ---\n" << progress.str());
@@ -252,4 +253,147 @@ TEST_CASE("results: compare --out writes rows.csv, percentiles.csv, results.json
 
   fs::remove_all(dir);
   fs::remove(csv);
+}
+
+// ---- closed rows as repetitions: median, spread and the wide-spread mark --------------------
+
+TEST_CASE("repeats: the median and the spread of a row's repetitions", "[unit]") {
+  using cp::bench::median_of;
+  using cp::bench::Spread;
+  REQUIRE(median_of({3, 1, 2}) == 2);
+  REQUIRE(median_of({4, 1, 3, 2}) == 2.5);
+  REQUIRE(median_of({7}) == 7);
+  REQUIRE_THROWS_AS(median_of({}), std::invalid_argument);
+
+  const Spread tight{{100, 104, 98, 101, 99}};
+  REQUIRE(tight.median() == 100);
+  REQUIRE(tight.min() == 98);
+  REQUIRE(tight.max() == 104);
+  REQUIRE(tight.fraction() == Approx(0.06));
+  REQUIRE_FALSE(tight.wide());
+  // One slow repetition out of five moves the median little but widens the spread.
+  const Spread one_slow{{100, 104, 60, 101, 99}};
+  REQUIRE(one_slow.median() == 100);
+  REQUIRE(one_slow.fraction() == Approx(0.44));
+  REQUIRE(one_slow.wide());
+  // Exactly at the threshold is not wide; just above is.
+  const double t = cp::bench::kWideSpreadFraction;
+  REQUIRE_FALSE((Spread{{100, 100, 100 + 100 * t}}).wide());
+  REQUIRE((Spread{{100, 100, 100 + 100 * t + 1}}).wide());
+  REQUIRE((Spread{{5}}).fraction() == 0);
+  REQUIRE((Spread{{0, 0, 0}}).fraction() == 0);
+}
+
+namespace {
+cp::bench::RunResult window_of(double throughput, std::uint64_t ops, std::uint64_t latency_ns,
+                               bool passed = true) {
+  cp::bench::RunResult r;
+  r.design = "mutex";
+  r.threads = 2;
+  r.throughput = throughput;
+  r.ops = ops;
+  r.wall_seconds = static_cast<double>(ops) / throughput;
+  for (std::uint64_t i = 0; i < ops; ++i) r.histogram.record(latency_ns);
+  if (!passed) r.verdict = {false, "exception in a client: boom"};
+  return r;
+}
+}  // namespace
+
+TEST_CASE("repeats: a repeated row is the median of its windows, every operation merged",
+          "[unit]") {
+  cp::bench::RepeatedRow row;
+  REQUIRE(row.empty());
+  row.add(window_of(300, 30, 100));
+  row.add(window_of(100, 10, 1000));
+  row.add(window_of(200, 20, 10));
+  REQUIRE(row.passed());
+  row.finish({true, "exact: 60 adds"});
+  REQUIRE(row.spread().samples == std::vector<double>{300, 100, 200});  // run order
+  const cp::bench::RunResult r = row.result();
+  REQUIRE(r.throughput == 200);  // the median, not the mean or the sum
+  REQUIRE(r.ops == 60);
+  REQUIRE(r.latency.min == 10);
+  REQUIRE(r.latency.max == 1000);
+  REQUIRE(r.verdict.passed);
+  REQUIRE(r.verdict.detail == "exact: 60 adds");
+
+  // A failing window fails the row; the final check cannot overwrite it.
+  cp::bench::RepeatedRow bad;
+  bad.add(window_of(100, 10, 100));
+  bad.add(window_of(100, 10, 100, false));
+  bad.add(window_of(100, 10, 100));
+  REQUIRE_FALSE(bad.passed());
+  bad.finish({true, "exact"});
+  REQUIRE(bad.result().verdict.detail == "exception in a client: boom");
+  // ...and a failing final check fails a row whose windows all ran.
+  cp::bench::RepeatedRow wrong;
+  wrong.add(window_of(100, 10, 100));
+  wrong.finish({false, "total 9, expected 10"});
+  REQUIRE_FALSE(wrong.result().verdict.passed);
+
+  REQUIRE(cp::bench::vs_ref_of_medians(150, 100.0) == Approx(1.5));
+  REQUIRE_FALSE(cp::bench::vs_ref_of_medians(150, std::nullopt));
+  REQUIRE_FALSE(cp::bench::vs_ref_of_medians(150, 0.0));
+}
+
+TEST_CASE("results: a row whose repetitions disagree is marked in the table, CSV and JSON",
+          "[unit]") {
+  using namespace cp::bench;
+  auto make = [](std::string design, cp::Family family, std::vector<double> samples) {
+    RepeatedRow rep;
+    for (double s : samples) {
+      RunResult r = window_of(s, 10, 100);
+      r.design = design;
+      r.traits.family = family;
+      r.threads = 1;
+      rep.add(std::move(r));
+    }
+    rep.finish({true, "ok"});
+    Spread spread = rep.spread();
+    ReportRow row = ReportRow::of("r1", "counter", rep.result());
+    row.spread = std::move(spread);
+    return row;
+  };
+  std::vector<ReportRow> rows;
+  rows.push_back(make("reference", cp::Family::reference, {100, 101, 99, 100, 102}));
+  rows.push_back(make("steady", cp::Family::mutex, {150, 151, 149, 150, 152}));
+  rows.push_back(make("jumpy", cp::Family::mutex, {150, 90, 151, 149, 150}));
+  rows[1].run_id = "r2";
+  rows[2].run_id = "r3";
+  const auto ref = reference_throughput(rows);
+  REQUIRE(ref == 100);
+  for (auto& row : rows) row.vs_ref = vs_ref_of_medians(row.result.throughput, ref);
+  REQUIRE(*rows[1].vs_ref == Approx(1.5));
+
+  std::ostringstream table;
+  print_table(table, "counter", "keys=64", rows, TimerFloor{20, 40});
+  const std::string text = table.str();
+  INFO(text);
+  REQUIRE(text.find("spread") != std::string::npos);
+  REQUIRE(text.find("median of 5 interleaved repetitions") != std::string::npos);
+  REQUIRE(text.find("do not rank these rows (nor their vs ref): jumpy x1 (90..151);") !=
+          std::string::npos);
+  REQUIRE(text.find("steady x1") == std::string::npos);  // only the wide row is named
+  REQUIRE(text.find("150?") != std::string::npos);      // its ops/s cell is marked
+  REQUIRE(text.find("1.50x?") != std::string::npos);    // and its vs ref
+  REQUIRE(text.find("1.50x ") != std::string::npos);    // the steady row's is not
+
+  RunContext ctx{MachineInfo::detect(), TimerFloor{20, 40}, CompareOptions{}, "compare"};
+  const auto header = csv_fields(rows_csv_header());
+  auto column = [&](const ReportRow& row, const std::string& name) {
+    const auto fields = csv_fields(rows_csv_line(row, ctx));
+    REQUIRE(fields.size() == header.size());
+    return fields[std::find(header.begin(), header.end(), name) - header.begin()];
+  };
+  REQUIRE(column(rows[2], "repeats") == "5");
+  REQUIRE(column(rows[2], "ops_per_s") == "150.0");
+  REQUIRE(column(rows[2], "ops_per_s_min") == "90.0");
+  REQUIRE(column(rows[2], "ops_per_s_max") == "151.0");
+  REQUIRE(column(rows[2], "spread") == "0.4067");
+  REQUIRE(column(rows[2], "wide_spread") == "1");
+  REQUIRE(column(rows[1], "wide_spread") == "0");
+  const std::string json = results_json(rows, ctx);
+  REQUIRE(json.find("\"repetitions\": 5") != std::string::npos);
+  REQUIRE(json.find("\"ops_per_s_samples\": [150, 90, 151, 149, 150]") != std::string::npos);
+  REQUIRE(json.find("\"wide_spread\": true") != std::string::npos);
 }

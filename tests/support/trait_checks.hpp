@@ -3,11 +3,17 @@
 // - consistency: the reference alone is not thread-safe; lock-based designs are not lock-free;
 //   a queue bound comes with an overload policy and vice versa.
 // - waiting: a design that names its lock (`using lock_type = ...`) must wait the way it says.
-//   We hold the lock on one thread and measure the CPU time a second thread spends waiting
-//   for it: a blocking waiter sleeps (little CPU), a spinning one burns its core.
+//   We hold the lock on one thread and count how often a second thread, waiting for it, sleeps
+//   in the kernel (voluntary context switches, getrusage RUSAGE_THREAD): a blocking waiter
+//   sleeps at least once; a spinning one, even one that yields, is only ever preempted
+//   (involuntary switches). A count, unlike the share of a core the waiter gets, does not
+//   depend on how busy the machine is.
 #pragma once
 
+#include <sys/resource.h>
 #include <time.h>
+
+#include <algorithm>
 
 #include <atomic>
 #include <chrono>
@@ -43,40 +49,59 @@ Findings check_traits_consistent() {
   return f;
 }
 
-// Holds M for `hold` on one thread while another thread locks it; returns the waiter's CPU
-// time as a fraction of the time it waited.
+// voluntary_switches: how many times the calling thread has slept in the kernel so far.
+inline long voluntary_switches() {
+  rusage r{};
+  getrusage(RUSAGE_THREAD, &r);
+  return r.ru_nvcsw;
+}
+
+// Holds M for `hold` on another thread while this thread locks it; returns how many times this
+// thread slept while it waited.
 template <class M>
-double waiter_cpu_fraction(std::chrono::milliseconds hold = std::chrono::milliseconds(300)) {
+long sleeps_while_waiting(std::chrono::milliseconds hold = std::chrono::milliseconds(100)) {
   M m;
   std::atomic<bool> held{false};
-  double fraction = 0;
   std::thread holder([&] {
     m.lock();
-    held.store(true, std::memory_order_release);
+    held.store(true, std::memory_order_release);  // pairs with the acquire load below
     std::this_thread::sleep_for(hold);
     m.unlock();
   });
   while (!held.load(std::memory_order_acquire)) std::this_thread::yield();
-  const auto wall0 = std::chrono::steady_clock::now();
-  const double cpu0 = thread_cpu_seconds();
+  const long before = voluntary_switches();
   m.lock();
-  const double cpu = thread_cpu_seconds() - cpu0;
-  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+  const long sleeps = voluntary_switches() - before;
   m.unlock();
   holder.join();
-  fraction = wall > 0 ? cpu / wall : 0;
-  return fraction;
+  return sleeps;
+}
+
+// least_sleeps_while_waiting: the fewest sleeps of three attempts (a page fault served from
+// disk could count once in one attempt; a spinning waiter never sleeps in all three).
+template <class M>
+long least_sleeps_while_waiting() {
+  long least = sleeps_while_waiting<M>();
+  for (int attempt = 1; attempt < 3 && least > 0; ++attempt)
+    least = std::min(least, sleeps_while_waiting<M>());
+  return least;
 }
 
 template <class D>
 Findings check_waiting_claim() {
   Findings f;
   if constexpr (requires { typename D::lock_type; }) {
-    const double fraction = waiter_cpu_fraction<typename D::lock_type>();
-    if (D::traits.waiting == Waiting::blocks && fraction > 0.25)
-      f.fail("claims to block, but a waiter used ", fraction * 100, "% of a core");
-    if (D::traits.waiting == Waiting::spins && fraction < 0.5)
-      f.fail("claims to spin, but a waiter used only ", fraction * 100, "% of a core");
+    using M = typename D::lock_type;
+    if (D::traits.waiting == Waiting::blocks) {
+      const long sleeps = sleeps_while_waiting<M>();
+      if (sleeps < 1)
+        f.fail("claims to block, but a waiter never slept in 100 ms (it spun)");
+    }
+    if (D::traits.waiting == Waiting::spins) {
+      const long sleeps = least_sleeps_while_waiting<M>();
+      if (sleeps > 0)
+        f.fail("claims to spin, but a waiter slept ", sleeps, " times (in the best of 3 tries)");
+    }
   }
   return f;
 }

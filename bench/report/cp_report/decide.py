@@ -10,6 +10,8 @@
 
 The rules (the page repeats them; bench/report/README.md explains why):
 
+  * A closed row is the median of several interleaved repetitions. A row whose repetitions
+    disagree (the runner's wide_spread mark) is not ranked: it is named as untrusted instead.
   * Contenders are the rows that passed their correctness check. The sequential reference
     is the baseline, never a contender. A design with a failed row in the compared set is left
     out and named as excluded.
@@ -37,6 +39,10 @@ TAIL_FACTOR = 10.0           # the knee: p99 > 10x p50
 KEPT_ACHIEVED_FRACTION = 0.90  # a rate is kept only if >= 90% of it was achieved
 
 RULES_TEXT = [
+    "Each closed-loop row is the median of several short repetitions run round-robin over the "
+    "designs. A row whose repetitions disagree by more than the runner's threshold "
+    "((max - min) / median, marked ? in the tables) is not ranked: the situation names it as "
+    "untrusted, and a rerun on a quieter machine decides it.",
     "Only rows that passed their correctness check compete. The sequential reference is the "
     "baseline (\"vs ref\"), never a contender. A design whose row in the compared set failed "
     "its check is left out and named as excluded.",
@@ -79,6 +85,7 @@ class Pick:
     pipelined: Candidate = None                   # a pipelined row that beat the winner
     empty_reason: str = ""                        # why there is no winner
     caution: str = ""                             # a measured reason to read the pick warily
+    untrusted: list = field(default_factory=list)  # "design xN (spread NN%)": not ranked
 
 
 def _best_per_design(rows, value):
@@ -116,8 +123,17 @@ def _rank(pick, candidates, maximize):
             pick.ratio = b / a if a > 0 else None
 
 
+def _untrusted(rows):
+    """Names the rows not to rank (their repetitions disagree), and returns the others."""
+    names = [f"{r.design} x{r.threads}" + (f" (spread {r.spread:.0%})" if r.spread is not None
+                                           else "")
+             for r in rows if r.untrusted]
+    return names, [r for r in rows if not r.untrusted]
+
+
 def _pick_throughput(key, situation, rows):
     pick = Pick(key=key, situation=situation, figure="throughput")
+    pick.untrusted, rows = _untrusted([r for r in rows if r.closed and not r.is_reference])
     contenders = [r for r in rows if r.closed and not r.is_reference]
     failed = sorted({r.design for r in contenders if not r.passed})
     pick.excluded = failed
@@ -140,6 +156,8 @@ def _pick_throughput(key, situation, rows):
 
 def _pick_latency(key, situation, rows, column, label):
     pick = Pick(key=key, situation=situation, figure="percentiles")
+    pick.untrusted, rows = _untrusted(
+        [r for r in rows if r.closed and not r.is_reference and not r.pipelined])
     contenders = [r for r in rows if r.closed and not r.is_reference and not r.pipelined]
     failed = sorted({r.design for r in contenders if not r.passed})
     pick.excluded = failed

@@ -27,6 +27,10 @@ ROWS_COLUMNS = (
     "p999_ns", "p9999_ns", "max_ns", "timer_floor_ns", "p50_near_floor", "passed", "detail",
 )
 
+# Columns a newer runner appends (closed rows as repeated, interleaved runs). Read when present;
+# an older rows.csv without them reads as one repetition per row, spread unknown.
+OPTIONAL_ROWS_COLUMNS = ("repeats", "ops_per_s_min", "ops_per_s_max", "spread", "wide_spread")
+
 PERCENTILES_COLUMNS = (
     "run_id", "workload", "table", "design", "threads", "load", "rate_percent", "percentile",
     "latency_ns",
@@ -82,6 +86,11 @@ class Row:
     p50_near_floor: bool
     passed: bool
     detail: str
+    repeats: int = 1          # closed rows: repetitions whose median ops_per_s is
+    ops_per_s_min: float = None
+    ops_per_s_max: float = None
+    spread: float = None      # (max - min) / median of the repetitions; None if unknown
+    wide_spread: bool = False  # the runner marked the spread as too wide to rank the row
     line: int = 0             # where it was read, for messages
     curve: list = field(default_factory=list)  # [(percentile, latency_ns)], ascending
 
@@ -93,6 +102,11 @@ class Row:
     @property
     def closed(self):
         return self.load == "closed"
+
+    @property
+    def untrusted(self):
+        """Its repetitions disagree too much for its number to be ranked."""
+        return self.wide_spread
 
     def label(self):
         return self.design + (" (pipelined)" if self.pipelined else "")
@@ -227,6 +241,11 @@ ROW_PARSERS = {
     "p50_near_floor": _flag, "passed": _flag, "detail": _text,
 }
 
+OPTIONAL_ROW_PARSERS = {
+    "repeats": _count, "ops_per_s_min": _optional_number, "ops_per_s_max": _optional_number,
+    "spread": _optional_number, "wide_spread": _flag,
+}
+
 PERCENTILE_PARSERS = {
     "run_id": _nonempty, "workload": _text, "table": _nonempty, "design": _nonempty,
     "threads": _positive_int, "load": _load, "rate_percent": _optional_number,
@@ -234,8 +253,9 @@ PERCENTILE_PARSERS = {
 }
 
 
-def _read_csv(path, columns):
-    """Yields (line number, {column: text}) for each record after the header."""
+def _read_csv(path, columns, optional=()):
+    """Yields (line number, {column: text}) for each record after the header; `optional`
+    columns are included when the header has them."""
     name = os.path.basename(path)
     if not os.path.isfile(path):
         raise ReportError(f"{path}: missing (a results directory has {name}; see --help)")
@@ -249,7 +269,8 @@ def _read_csv(path, columns):
             missing = [c for c in columns if c not in header]
             if missing:
                 raise ReportError(f"{path} line 1: header lacks column(s) {', '.join(missing)}")
-            index = {c: header.index(c) for c in columns}
+            index = {c: header.index(c) for c in columns + tuple(o for o in optional
+                                                                   if o in header)}
             records = []
             line = reader.line_num
             for fields in reader:
@@ -299,8 +320,10 @@ def _check_row(path, r):
 def _read_rows(directory):
     path = os.path.join(directory, "rows.csv")
     rows, seen = [], {}
-    for line, record in _read_csv(path, ROWS_COLUMNS):
-        r = Row(**_typed(path, line, record, ROW_PARSERS), line=line)
+    for line, record in _read_csv(path, ROWS_COLUMNS, OPTIONAL_ROWS_COLUMNS):
+        parsers = {c: OPTIONAL_ROW_PARSERS[c] for c in OPTIONAL_ROWS_COLUMNS if c in record}
+        r = Row(**_typed(path, line, record, ROW_PARSERS),
+                **_typed(path, line, record, parsers), line=line)
         if r.run_id in seen:
             raise ReportError(f"{path} line {line}: run_id {r.run_id!r} already used on line "
                               f"{seen[r.run_id]}")

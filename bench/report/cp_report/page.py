@@ -66,10 +66,11 @@ def without_threads_token(params):
 
 
 def _rows_table(results, table):
-    header = ["| design | threads | load | ops/s | p50 | p99 | p99.9 | max | vs ref | check |",
-              "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
+    header = ["| design | threads | load | ops/s | spread | p50 | p99 | p99.9 | max | vs ref | "
+              "check |",
+              "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
     lines = []
-    any_near = False
+    any_near = any_wide = False
     ordered = _row_order(table, results.designs)
     for i, r in enumerate(ordered):
         if i == 0 or r.closed != ordered[i - 1].closed:
@@ -80,13 +81,25 @@ def _rows_table(results, table):
                          "rate at the same thread count):")
             lines += [""] + header
         any_near |= r.p50_near_floor
-        vs_ref = "-" if r.vs_ref is None else f"{r.vs_ref:.2f}x"
+        ref = table.reference_row()
+        doubt = r.untrusted or (ref is not None and ref.untrusted)
+        any_wide |= r.untrusted
+        vs_ref = "-" if r.vs_ref is None else f"{r.vs_ref:.2f}x" + ("?" if doubt else "")
+        spread = "-" if r.spread is None or r.repeats < 2 else f"{r.spread:.0%}"
         lines.append("| " + " | ".join(_cell(c) for c in (
-            r.label(), _threads_cell(r), _load_cell(r), format_rate(r.ops_per_s),
+            r.label(), _threads_cell(r), _load_cell(r),
+            format_rate(r.ops_per_s) + ("?" if r.untrusted else ""), spread,
             format_ns(r.p50_ns) + ("\\*" if r.p50_near_floor else ""), format_ns(r.p99_ns),
             format_ns(r.p999_ns), format_ns(r.max_ns), vs_ref)) + " | " + _cell(_check_cell(r))
             + " |")
     notes = []
+    repeats = max((r.repeats for r in table.closed_rows()), default=1)
+    if repeats > 1:
+        notes.append(f"Closed-loop ops/s: the median of {repeats} interleaved repetitions; "
+                     "spread = (max - min) / median.")
+    if any_wide:
+        notes.append("? the repetitions of this row disagree (wide spread): do not rank it "
+                     "(nor read its vs ref) until a quieter rerun agrees.")
     if any_near:
         notes.append(f"\\* p50 below 3 timer floors ({format_ns(results.machine['timer_floor_ns'])}"
                      " each): mostly the clock, not the operation.")
@@ -139,6 +152,8 @@ def _notes(pick):
                      f"(callers do not wait for replies)")
     if pick.excluded:
         notes.append("excluded, check failed: " + ", ".join(pick.excluded))
+    if pick.untrusted:
+        notes.append("not ranked, repetitions disagree: " + ", ".join(pick.untrusted))
     if pick.caution:
         notes.append(pick.caution)
     return "; ".join(notes) or "-"
