@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/harness/build_info.hpp"
 #include "bench/harness/compare_app.hpp"
 #include "bench/harness/options.hpp"
 #include "bench/harness/runner.hpp"
@@ -93,8 +94,8 @@ int gbench_main(int argc, char** argv, const W& workload) {
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
   benchmark::AddCustomContext("abseil_deadlock_detection", "off (kIgnore)");
   benchmark::AddCustomContext("timer_floor_p50_ns", std::to_string(measure_timer_floor().p50_ns));
-  benchmark::AddCustomContext("cp_build_type", CP_BUILD_TYPE);
-  benchmark::AddCustomContext("cp_git_revision", CP_GIT_REVISION);
+  benchmark::AddCustomContext("cp_build_type", build_type_name());
+  benchmark::AddCustomContext("cp_git_revision", build_git_revision());
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return GbenchSettings::instance().any_failed ? 1 : 0;
