@@ -193,11 +193,20 @@ class Checker:
         d = self.driver
         d.get(self.base + "index.html")
         box = d.find_element(By.CSS_SELECTOR, "input.md-search__input")
-        d.execute_script("arguments[0].focus();", box)
-        d.find_element(By.CSS_SELECTOR, "label.md-header__button[for='__search']").click() \
-            if d.find_elements(By.CSS_SELECTOR, "label.md-header__button[for='__search']") \
-            and not box.is_displayed() else None
-        box.send_keys(word)
+        # Open the search overlay through its toggle (what the header's search button does),
+        # without a click: on a narrow window the input itself can cover the button.
+        d.execute_script(
+            "const t = document.getElementById('__search');"
+            "if (t && !t.checked) { t.checked = true; t.dispatchEvent(new Event('change')); }"
+            "arguments[0].focus();", box)
+        try:
+            box.send_keys(word)
+        except Exception:  # not interactable yet: type through the page's own events
+            d.execute_script(
+                "arguments[0].value = arguments[1];"
+                "arguments[0].dispatchEvent(new Event('input', {bubbles: true}));"
+                "arguments[0].dispatchEvent(new KeyboardEvent('keyup', {bubbles: true}));",
+                box, word)
         deadline = time.monotonic() + 60  # the index loads in a web worker; slow when busy
         hrefs = []
         while time.monotonic() < deadline:
