@@ -4,7 +4,7 @@
 //                        work_us microseconds) that counts what it applied.
 //   BackpressureConfig - producers, commands per producer, queue capacity, owner work, the
 //                        producers' pace.
-//   BackpressureResult - what the producers were told (offered/accepted/rejected/dropped/
+//   BackpressureResult - what the producers were told (offered/accepted/rejected/
 //                        stopped) and what the owner did (processed, applied); lost =
 //                        accepted - processed, which must be 0.
 //   run_backpressure   - overloads one cp::sw::Engine under one OverloadPolicy, stops it,

@@ -107,7 +107,6 @@ class ActorCell final : public ActorControl {
         return {mailbox_.policy() == OverloadPolicy::block ? AskError::timeout
                                                            : AskError::mailbox_full,
                 std::nullopt};
-      case SubmitStatus::dropped: return {AskError::dropped, std::nullopt};
       case SubmitStatus::stopped: return {refusal(), std::nullopt};
     }
     return promise->wait_until(deadline);
@@ -239,7 +238,7 @@ class ActorRef {
   ActorRef() = default;
   explicit ActorRef(std::shared_ptr<ActorCell<B>> cell) : cell_(std::move(cell)) {}
 
-  // tell: fire-and-forget. accepted, or why not (stopped, rejected_full, dropped). May block
+  // tell: fire-and-forget. accepted, or why not (stopped, rejected_full). May block
   // only on a full bounded mailbox with OverloadPolicy::block.
   SubmitStatus tell(message m) const { return cell_->tell(std::move(m)); }
 

@@ -1,6 +1,6 @@
 // ask.hpp: the one-shot reply of an ask, and the errors an ask can end with.
 //
-//   AskError      - ok, timeout, stopped, actor_failed, handler_failed, mailbox_full, dropped.
+//   AskError      - ok, timeout, stopped, actor_failed, handler_failed, mailbox_full.
 //   AskResult<R>  - an AskError and, when ok, the reply value.
 //   ReplyPromise<R> - the shared one-shot slot: the actor fulfils it once; the asker waits for
 //                  it until a deadline. Either side may go first; the asker may give up (timeout)
@@ -31,7 +31,6 @@ enum class AskError {
   actor_failed,    // the actor hit its restart limit and stopped: the message was not handled
   handler_failed,  // the handler threw on this message (the actor was restarted per policy)
   mailbox_full,    // bounded mailbox, overload policy reject: not accepted
-  dropped,         // bounded mailbox, overload policy drop: not accepted, shed on purpose
 };
 
 constexpr std::string_view to_string(AskError e) {
@@ -42,7 +41,6 @@ constexpr std::string_view to_string(AskError e) {
     case AskError::actor_failed: return "actor failed (restart limit reached)";
     case AskError::handler_failed: return "handler threw on this message";
     case AskError::mailbox_full: return "mailbox full";
-    case AskError::dropped: return "message dropped (mailbox full)";
   }
   return "?";
 }

@@ -3,10 +3,10 @@
 //
 // Bounded or not is declared at construction (capacity 0 = unbounded). A bounded mailbox that
 // is full answers per its sw::OverloadPolicy (patterns/single_writer/overload.hpp):
-// block (the sender sleeps until there is room), reject (rejected_full) or drop (dropped).
+// block (the sender sleeps until there is room), or reject (rejected_full).
 // block is for senders outside the actor system: a worker thread that blocks on a full mailbox
 // holds a worker of a small pool, and two actors that fill each other's mailboxes deadlock.
-// Actors that tell other actors use reject or drop (or unbounded).
+// Actors that tell other actors use reject (or unbounded).
 //
 // The "scheduled" bit is the mailbox's: a push that finds the actor idle marks it scheduled and
 // tells the caller (push(...).became_ready), which then hands the actor to the scheduler. The
@@ -66,9 +66,7 @@ class Mailbox {
     }
     if (closed_) return {SubmitStatus::stopped, false};
     if (capacity_ != 0 && queued() >= capacity_)
-      return {policy_ == OverloadPolicy::reject ? SubmitStatus::rejected_full
-                                                : SubmitStatus::dropped,
-              false};
+      return {SubmitStatus::rejected_full, false};
     queue_.push_back(std::move(item));
     const bool became_ready = !scheduled_;
     scheduled_ = true;

@@ -21,7 +21,7 @@ enum class Waiting {
 };
 
 // What a design with a queue does when the queue is full.
-enum class Overload { not_applicable, block, reject, drop };
+enum class Overload { not_applicable, block, reject };
 
 struct DesignTraits {
   std::string_view name;            // row label in the comparison, e.g. "mutex-striped"
@@ -70,7 +70,6 @@ constexpr std::string_view to_string(Overload o) {
     case Overload::not_applicable: return "n/a";
     case Overload::block: return "block";
     case Overload::reject: return "reject";
-    case Overload::drop: return "drop";
   }
   return "?";
 }

@@ -132,7 +132,7 @@ class Engine {
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
-  // submit: fire-and-forget. block waits for room; reject/drop return at once when full.
+  // submit: fire-and-forget. block waits for room; reject returns at once when full.
   SubmitStatus submit(Command command, OverloadPolicy policy) {
     Envelope env{std::move(command), nullptr};
     SubmitStatus status;
@@ -145,8 +145,7 @@ class Engine {
     } else if (ring_.closed()) {
       status = SubmitStatus::stopped;
     } else {
-      status = policy == OverloadPolicy::reject ? SubmitStatus::rejected_full
-                                                : SubmitStatus::dropped;
+      status = SubmitStatus::rejected_full;
     }
     counters_.record(status);
     return status;

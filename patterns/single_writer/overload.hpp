@@ -3,17 +3,19 @@
 //
 //   OverloadPolicy   - block: wait for room (backpressure reaches the caller);
 //                      reject: return at once with rejected_full (the caller decides: retry
-//                              later, answer "busy", route elsewhere);
-//                      drop:   return at once with dropped; the command is shed on purpose
-//                              (metrics, telemetry: newest-dropped load shedding). Differs
-//                              from reject only in what it tells the caller and in which
-//                              counter it lands: "you may retry" vs "this was thrown away".
-//   SubmitStatus     - accepted, rejected_full, dropped, stopped (the engine was stopped).
+//                              later, answer "busy", route elsewhere, or shed the command
+//                              and count it).
+//                      There is no separate "drop": dropping the newest command is a reject
+//                      whose caller chose not to retry, so it would differ only in its label.
+//                      Dropping the *oldest* queued command instead (keep the freshest
+//                      telemetry) would need the producer to take back a slot the owner may
+//                      already be reading, which this lock-free ring cannot do without a lock.
+//   SubmitStatus     - accepted, rejected_full, stopped (the engine was stopped).
 //   EngineStopped    - the exception a design throws when an operation whose contract has no
 //                      "stopped" answer (a counter's get, a cache's size) reaches a stopped
 //                      engine: a typed error the caller can catch, distinct from misuse.
 //   OverloadCounters - relaxed atomic counters; once all submitters have finished,
-//                      offered == accepted + rejected + dropped + stopped (balanced()).
+//                      offered == accepted + rejected + stopped (balanced()).
 //   to_string(...)   - names for output.
 #pragma once
 
@@ -27,8 +29,8 @@
 
 namespace cp::sw {
 
-enum class OverloadPolicy { block, reject, drop };
-enum class SubmitStatus { accepted, rejected_full, dropped, stopped };
+enum class OverloadPolicy { block, reject };
+enum class SubmitStatus { accepted, rejected_full, stopped };
 
 // EngineStopped: "the engine was stopped before this command got in; nothing was applied."
 struct EngineStopped : std::runtime_error {
@@ -39,7 +41,6 @@ constexpr cp::Overload to_overload(OverloadPolicy p) {
   switch (p) {
     case OverloadPolicy::block: return cp::Overload::block;
     case OverloadPolicy::reject: return cp::Overload::reject;
-    case OverloadPolicy::drop: return cp::Overload::drop;
   }
   return cp::Overload::not_applicable;
 }
@@ -48,7 +49,6 @@ constexpr std::string_view to_string(SubmitStatus s) {
   switch (s) {
     case SubmitStatus::accepted: return "accepted";
     case SubmitStatus::rejected_full: return "rejected (full)";
-    case SubmitStatus::dropped: return "dropped";
     case SubmitStatus::stopped: return "stopped";
   }
   return "?";
@@ -57,8 +57,8 @@ constexpr std::string_view to_string(SubmitStatus s) {
 class OverloadCounters {
  public:
   struct Snapshot {
-    std::uint64_t offered = 0, accepted = 0, rejected = 0, dropped = 0, stopped = 0;
-    bool balanced() const { return offered == accepted + rejected + dropped + stopped; }
+    std::uint64_t offered = 0, accepted = 0, rejected = 0, stopped = 0;
+    bool balanced() const { return offered == accepted + rejected + stopped; }
   };
 
   // Used by submitters. relaxed: these are statistics; they order nothing, and they are
@@ -72,8 +72,7 @@ class OverloadCounters {
   Snapshot snapshot() const noexcept {
     // relaxed: see record().
     return {offered_.load(std::memory_order_relaxed), accepted_.load(std::memory_order_relaxed),
-            rejected_.load(std::memory_order_relaxed), dropped_.load(std::memory_order_relaxed),
-            stopped_.load(std::memory_order_relaxed)};
+            rejected_.load(std::memory_order_relaxed), stopped_.load(std::memory_order_relaxed)};
   }
 
  private:
@@ -81,12 +80,11 @@ class OverloadCounters {
     switch (s) {
       case SubmitStatus::accepted: return accepted_;
       case SubmitStatus::rejected_full: return rejected_;
-      case SubmitStatus::dropped: return dropped_;
       case SubmitStatus::stopped: return stopped_;
     }
     return stopped_;
   }
-  std::atomic<std::uint64_t> offered_{0}, accepted_{0}, rejected_{0}, dropped_{0}, stopped_{0};
+  std::atomic<std::uint64_t> offered_{0}, accepted_{0}, rejected_{0}, stopped_{0};
 };
 
 }  // namespace cp::sw
