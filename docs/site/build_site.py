@@ -5,7 +5,8 @@ mkdocs-material and python3-pymdownx), and serves it on 127.0.0.1.
 The staging folder mirrors the repository: every Markdown file keeps its path, and every file
 a Markdown file links to (images, sources) is copied beside it at its own path. So a relative
 link that works on GitHub works in the site. The configuration is docs/site/mkdocs.yml; its
-nav entry "@lessons" becomes every lessons/NN-*/README.md that exists, in order.
+nav entry "@lessons" becomes every lessons/NN-*/README.md that exists, in order, each followed
+by the other Markdown pages of its folder (a lesson's second part, such as 05b).
 
 Run it through scripts/site.sh (see --help there). Only Debian's python3, no pip.
 """
@@ -67,9 +68,10 @@ def relative_targets(text):
 
 
 def lesson_readmes(root):
-    """lessons/NN-*/README.md below root, in lesson order."""
-    found = [p.relative_to(root) for p in (root / "lessons").glob("[0-9][0-9]-*/README.md")]
-    return sorted(found, key=lambda p: p.parts[1])
+    """lessons/NN-*/README.md below root, in lesson order, each followed by the other
+    Markdown pages of its folder (a lesson's second part, such as 05b), by name."""
+    found = [p.relative_to(root) for p in (root / "lessons").glob("[0-9][0-9]-*/*.md")]
+    return sorted(found, key=lambda p: (p.parts[1], p.name != "README.md", p.name))
 
 
 def nav_title(md_file):

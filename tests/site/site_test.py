@@ -295,7 +295,7 @@ def self_test(driver, work):
 
 def self_test_staging(site, work):
     """Staging on a tiny repository: a lesson folder that the config does not name appears in
-    the nav, in numeric order; a source file a README links to is copied at its own path; a
+    the nav, in numeric order, its second part right after it; a source file a README links to is copied at its own path; a
     Markdown file under build/ is left out. Needs no browser and no mkdocs build."""
     import yaml
     repo = work / "fixture-repo"
@@ -306,6 +306,7 @@ def self_test_staging(site, work):
         "lessons/01-first/code.hpp": "// code\n",
         "lessons/10-later/README.md": "# Lesson 10: later\n",
         "lessons/06-new/README.md": "# Lesson 06: new\n![d](d.svg)\n",
+        "lessons/06-new/part-two.md": "# Lesson 06b: `part` two\n",
         "lessons/06-new/d.svg": FIXTURE["ok.svg"],
         "build/x/README.md": "# build output\n",
         "cfg.yml": "site_name: t\nnav:\n  - Home: README.md\n  - Lessons:\n"
@@ -321,6 +322,7 @@ def self_test_staging(site, work):
                 {"Lessons": ["lessons/README.md",
                              {"Lesson 01: first": "lessons/01-first/README.md"},
                              {"Lesson 06: new": "lessons/06-new/README.md"},
+                             {"Lesson 06b: part two": "lessons/06-new/part-two.md"},
                              {"Lesson 10: later": "lessons/10-later/README.md"}]}]
     problems = []
     if nav != want_nav:
