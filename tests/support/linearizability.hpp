@@ -41,6 +41,9 @@
 #include <utility>
 #include <vector>
 
+#include "comparisons/common/random.hpp"
+#include "tests/support/findings.hpp"
+
 namespace cp::test::lin {
 
 // Sanitized builds run every call several times slower: the default suites divide the number
@@ -306,5 +309,28 @@ struct HistoryTally {
     }
   }
 };
+
+// check_histories: records `histories` histories, the h-th with record(derive_seed(seed, h)),
+// checks each against the model, and reports the counts and the smallest failing history with
+// its seed. The three workloads' check_*_histories are this loop with their own recorder.
+template <class Model, class Record>
+Findings check_histories(const Model& model, std::uint64_t seed, unsigned histories,
+                         Record record,
+                         HistoryTally<typename Model::Input, typename Model::Output>* tally_out) {
+  HistoryTally<typename Model::Input, typename Model::Output> tally;
+  for (unsigned h = 0; h < histories; ++h) {
+    const std::uint64_t s = derive_seed(seed, h);
+    tally.add(s, check_linearizable(model, record(s)));
+  }
+  Findings f;
+  if (tally.failed > 0)
+    f.fail(tally.failed, " of ", tally.histories,
+           " histories have no linearization; the smallest (history seed ", tally.smallest_seed,
+           "):\n", format_history(model, tally.smallest_failing));
+  if (tally.inconclusive > 0)
+    f.fail(tally.inconclusive, " of ", tally.histories, " histories exceeded the search budget");
+  if (tally_out) *tally_out = std::move(tally);
+  return f;
+}
 
 }  // namespace cp::test::lin

@@ -151,21 +151,10 @@ Findings check_cache_histories(std::uint64_t seed, unsigned histories,
                                    tally_out = nullptr,
                                CacheModel model = {}, unsigned clients = 3,
                                unsigned ops_per_client = 12) {
-  lin::HistoryTally<CacheModel::Input, CacheModel::Output> tally;
-  for (unsigned h = 0; h < histories; ++h) {
-    const std::uint64_t s = derive_seed(seed, h);
-    tally.add(s, lin::check_linearizable(model, record_cache_history<D>(model, s, clients,
-                                                                        ops_per_client)));
-  }
-  Findings f;
-  if (tally.failed > 0)
-    f.fail(tally.failed, " of ", tally.histories,
-           " histories have no linearization; the smallest (history seed ", tally.smallest_seed,
-           "):\n", lin::format_history(model, tally.smallest_failing));
-  if (tally.inconclusive > 0)
-    f.fail(tally.inconclusive, " of ", tally.histories, " histories exceeded the search budget");
-  if (tally_out) *tally_out = std::move(tally);
-  return f;
+  return lin::check_histories(
+      model, seed, histories,
+      [&](std::uint64_t s) { return record_cache_history<D>(model, s, clients, ops_per_client); },
+      tally_out);
 }
 
 }  // namespace cp::test

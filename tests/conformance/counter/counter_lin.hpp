@@ -143,21 +143,10 @@ Findings check_counter_histories(std::uint64_t seed, unsigned histories, unsigne
                                  lin::HistoryTally<CounterModel::Input, CounterModel::Output>*
                                      tally_out = nullptr) {
   const CounterModel model;
-  lin::HistoryTally<CounterModel::Input, CounterModel::Output> tally;
-  for (unsigned h = 0; h < histories; ++h) {
-    const std::uint64_t s = derive_seed(seed, h);
-    tally.add(s, lin::check_linearizable(model, record_counter_history<D>(s, clients,
-                                                                          ops_per_client)));
-  }
-  Findings f;
-  if (tally.failed > 0)
-    f.fail(tally.failed, " of ", tally.histories,
-           " histories have no linearization; the smallest (history seed ", tally.smallest_seed,
-           "):\n", lin::format_history(model, tally.smallest_failing));
-  if (tally.inconclusive > 0)
-    f.fail(tally.inconclusive, " of ", tally.histories, " histories exceeded the search budget");
-  if (tally_out) *tally_out = std::move(tally);
-  return f;
+  return lin::check_histories(
+      model, seed, histories,
+      [&](std::uint64_t s) { return record_counter_history<D>(s, clients, ops_per_client); },
+      tally_out);
 }
 
 }  // namespace cp::test
