@@ -40,6 +40,11 @@ class TimingHistogram {
     ++buckets_[static_cast<std::uint32_t>(Buckets::bucket_index(static_cast<std::uint64_t>(ns)))];
     ++count_;
   }
+  // add_bucket: n values in bucket b (reading a histogram back from text).
+  void add_bucket(std::uint32_t b, std::uint64_t n) {
+    buckets_[b] += n;
+    count_ += n;
+  }
   void merge(const TimingHistogram& other) {
     for (const auto& [b, n] : other.buckets_) buckets_[b] += n;
     count_ += other.count_;

@@ -33,7 +33,7 @@ enum class Invalid : std::uint8_t {
   no_type,           // no '|type'
   unknown_type,
   bad_sample_rate,   // not in (0, 1]
-  bad_tag,           // an empty tag key
+  bad_tag,           // an empty tag key, or a blank or control character in a tag
   bad_field,         // an unknown or repeated |field
   // validator: meaning
   empty_name,
@@ -85,7 +85,7 @@ inline bool parse_double(std::string_view s, double& out) {
   return ec == std::errc() && end == s.data() + s.size();
 }
 
-// Splits "k:v,k2,k3:v3" into tags; false on an empty key.
+// Splits "k:v,k2,k3:v3" into tags; false on an empty key or a blank in a tag.
 inline bool parse_tags(std::string_view s, std::vector<Tag>& tags) {
   while (true) {
     const std::size_t comma = s.find(',');
@@ -94,6 +94,8 @@ inline bool parse_tags(std::string_view s, std::vector<Tag>& tags) {
     Tag tag{std::string(one.substr(0, colon)),
             colon == std::string_view::npos ? std::string() : std::string(one.substr(colon + 1))};
     if (tag.key.empty()) return false;
+    for (char c : one)
+      if (static_cast<unsigned char>(c) <= ' ') return false;  // no blanks or control chars
     tags.push_back(std::move(tag));
     if (comma == std::string_view::npos) return true;
     s.remove_prefix(comma + 1);

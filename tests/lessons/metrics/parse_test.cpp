@@ -68,6 +68,7 @@ TEST_CASE("statsd: malformed lines are refused with their reason", "[unit]") {
       {"app.requests:1|c|@x", Invalid::bad_sample_rate},
       {"app.requests:1|c|#:x", Invalid::bad_tag},
       {"app.requests:1|c|#a:1,,b", Invalid::bad_tag},
+      {"app.requests:1|c|#env:my prod", Invalid::bad_tag},
       {"app.requests:1|c|x", Invalid::bad_field},
       {"app.requests:1|c|@0.5|@0.5", Invalid::bad_field},
       {"app.requests:1|c|T", Invalid::bad_field},
