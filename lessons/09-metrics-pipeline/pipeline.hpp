@@ -97,6 +97,7 @@ class Pipeline {
   Pipeline& operator=(const Pipeline&) = delete;
 
   // submit: one line (no '\n'). Empty lines are ignored and not counted.
+  // [quote: submit]
   Intake submit(std::string line) {
     if (line.empty()) return Intake::accepted;
     stats_.received();
@@ -112,6 +113,7 @@ class Pipeline {
     stats_.refused_stopped();
     return Intake::refused;
   }
+  // [end quote]
 
   // submit_text: every '\n'-separated line of `text` (a datagram, a chunk of stdin).
   void submit_text(std::string_view text) {
@@ -123,6 +125,7 @@ class Pipeline {
     }
   }
 
+  // [quote: stop]
   void stop() ABSL_LOCKS_EXCLUDED(stop_mu_) {
     MutexLock lock(stop_mu_);
     if (stopped_) return;
@@ -139,6 +142,7 @@ class Pipeline {
       stats_.flushed();
     }
   }
+  // [end quote]
 
   // flush_now: a flush outside the schedule (tests without a flusher thread).
   void flush_now() {
@@ -197,6 +201,7 @@ class Pipeline {
     }
   }
 
+  // [quote: aggregate-loop]
   void aggregate_loop(unsigned worker) {
     while (auto point = validated_.pop()) {
       try {
@@ -211,6 +216,7 @@ class Pipeline {
       }
     }
   }
+  // [end quote]
 
   const PipelineConfig cfg_;
   Store& store_;

@@ -51,6 +51,7 @@ struct StatsSnapshot {
 class Stats {
  public:
   // Each bump is relaxed; see the header comment.
+  // [quote: stats-bumps]
   void received() { received_.fetch_add(1, std::memory_order_relaxed); }
   void parsed() { parsed_.fetch_add(1, std::memory_order_relaxed); }
   void processed() { processed_.fetch_add(1, std::memory_order_relaxed); }
@@ -59,6 +60,7 @@ class Stats {
   void dropped_intake() { dropped_intake_.fetch_add(1, std::memory_order_relaxed); }
   void dropped_validated() { dropped_validated_.fetch_add(1, std::memory_order_relaxed); }
   void refused_stopped() { refused_stopped_.fetch_add(1, std::memory_order_relaxed); }
+  // [end quote]
   void invalid(Invalid r) {
     invalid_[static_cast<std::size_t>(r)].fetch_add(1, std::memory_order_relaxed);
   }

@@ -36,6 +36,7 @@ struct StoreCommand {
 class StoreOwnerState {
  public:
   explicit StoreOwnerState(StoreConfig cfg = {}) : state_(cfg) {}
+  // [quote: owner-apply]
   bool apply(StoreCommand& c, std::uint64_t /*sequence*/) {
     switch (c.kind) {
       case StoreCommand::Kind::add: state_.add(c.point); break;
@@ -44,6 +45,7 @@ class StoreOwnerState {
     }
     return true;
   }
+  // [end quote]
 
  private:
   StoreState state_;

@@ -38,10 +38,12 @@ class RwlockStore {
   RwlockStore(const RwlockStore&) = delete;
   RwlockStore& operator=(const RwlockStore&) = delete;
 
+  // [quote: rw-add]
   void add(const Point& p) ABSL_LOCKS_EXCLUDED(mu_) {
     WriteLock<M> lock(mu_);
     state_.add(p);
   }
+  // [end quote]
 
   void flush(std::int64_t end_ms) ABSL_LOCKS_EXCLUDED(mu_) {
     WriteLock<M> lock(mu_);
@@ -63,6 +65,7 @@ class RwlockStore {
     std::promise<StoreView> reply;
   };
 
+  // [quote: rw-query]
   void answer_queries() {
     while (auto r = queries_.pop()) {
       StoreView v;
@@ -73,6 +76,7 @@ class RwlockStore {
       r->reply.set_value(std::move(v));  // outside the lock: waking the reader costs a syscall
     }
   }
+  // [end quote]
 
   M mu_;
   StoreState state_ ABSL_GUARDED_BY(mu_);

@@ -52,7 +52,7 @@ std::size_t lines_per_producer() {
 #ifdef CP_SANITIZED
   return 1500;
 #else
-  return 4000;
+  return 2500;
 #endif
 }
 
@@ -271,7 +271,7 @@ TEMPLATE_TEST_CASE("pipeline: stop while producers are sending", "[stress]", Rwl
   // Let the producers get going, move the clock so the flusher has windows to close.
   while (pipeline.stats().received < 2000) {
     clock.advance(1);
-    std::this_thread::yield();
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
   pipeline.stop();
   for (auto& t : producers) t.join();
