@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "lessons/09-metrics-pipeline/net.hpp"
+#include "lessons/09-metrics-pipeline/pacer.hpp"
 #include "lessons/09-metrics-pipeline/pipeline.hpp"
 #include "lessons/09-metrics-pipeline/store_owner.hpp"
 #include "lessons/09-metrics-pipeline/store_rwlock.hpp"
@@ -52,21 +53,6 @@ StreamConfig stream_config(const Options& o, unsigned stream) {
   sc.now_ms = SystemClock().now_ms();
   return sc;
 }
-
-// Paces one sender: wait(i) returns when point i is due (at once if late: open loop).
-class Pacer {
- public:
-  Pacer(double rate, Steady::time_point start) : rate_(rate), start_(start) {}
-  void wait(std::uint64_t i) const {
-    if (rate_ <= 0) return;
-    std::this_thread::sleep_until(start_ + std::chrono::nanoseconds(
-                                               static_cast<std::int64_t>(1e9 * static_cast<double>(i) / rate_)));
-  }
-
- private:
-  double rate_;
-  Steady::time_point start_;
-};
 
 void write_expect(const Options& o, const Expected& e) {
   if (o.expect.empty()) return;

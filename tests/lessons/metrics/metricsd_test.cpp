@@ -42,6 +42,7 @@ class Daemon {
     int in[2], out[2];
     REQUIRE(::pipe(in) == 0);
     REQUIRE(::pipe(out) == 0);
+    std::fflush(nullptr);  // else the child could write our buffered output a second time
     pid_ = ::fork();
     REQUIRE(pid_ >= 0);
     if (pid_ == 0) {
