@@ -3,9 +3,9 @@
 //   add    - any aggregator thread: takes the lock exclusively for one point (a map lookup and
 //            a few additions).
 //   flush  - the flusher: exclusive, moves the current window into the history.
-//   query  - any thread; returns a future at once. A query thread of the store's own takes the
-//            lock shared, copies the selected part, and fulfils the promise: readers never stop
-//            each other, and a slow reader (a big copy) stops the writers only for the copy.
+//   query  - any thread; returns a future at once. One of the store's query threads takes the
+//            lock shared, copies the selected part, and fulfils the promise: two queries copy
+//            at once, and a slow one (a big copy) stops the writers only for the copy.
 // Why a read-write lock: in the source scenario queries are many and cheap next to each other;
 // here every point is a write, so the lock is mostly exclusive (the lesson measures what that
 // costs against the owner store).
@@ -13,10 +13,12 @@
 
 #include <absl/base/thread_annotations.h>
 
+#include <algorithm>
 #include <future>
 #include <string_view>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "lessons/09-metrics-pipeline/bounded_queue.hpp"
 #include "lessons/09-metrics-pipeline/store_state.hpp"
@@ -29,11 +31,16 @@ class RwlockStore {
  public:
   static constexpr std::string_view name = "rwlock";
 
-  explicit RwlockStore(StoreConfig cfg = {}, std::size_t query_queue = 64)
-      : state_(cfg), queries_(query_queue), query_thread_([this] { answer_queries(); }) {}
+  // query_threads: how many queries can copy at once (each holds the lock shared).
+  explicit RwlockStore(StoreConfig cfg = {}, unsigned query_threads = 2,
+                       std::size_t query_queue = 64)
+      : state_(cfg), queries_(query_queue) {
+    for (unsigned i = 0; i < std::max(1u, query_threads); ++i)
+      query_threads_.emplace_back([this] { answer_queries(); });
+  }
   ~RwlockStore() {
-    queries_.close();  // the query thread answers what is queued, then ends
-    query_thread_.join();
+    queries_.close();  // the query threads answer what is queued, then end
+    for (auto& t : query_threads_) t.join();
   }
   RwlockStore(const RwlockStore&) = delete;
   RwlockStore& operator=(const RwlockStore&) = delete;
@@ -81,7 +88,7 @@ class RwlockStore {
   M mu_;
   StoreState state_ ABSL_GUARDED_BY(mu_);
   BoundedQueue<Request> queries_;
-  std::thread query_thread_;  // last: starts after everything it reads exists
+  std::vector<std::thread> query_threads_;  // last: they start after what they read exists
 };
 
 }  // namespace cp::metrics

@@ -7,6 +7,7 @@
 //     holds exactly what was processed, no series more than it was sent.
 //   - flusher: an injected clock decides when a window closes (no sleeping, no timing).
 //   - shutdown while producers send: no hang, the balance holds, the final flush is done.
+//   - queries through futures while the producers send: each answer is a consistent moment.
 #include <catch2/catch.hpp>
 
 #include <atomic>
@@ -67,12 +68,31 @@ Window run_exact(Store& store, std::uint64_t seed, unsigned producers, Expected&
     for (const auto& g : streams.back()) expected.add(g);
   }
   Pipeline<Store> pipeline(config(), store, clock);
+  // A reader queries while the producers send: every answer must be one consistent moment
+  // (its series counts add up to its point count) and time must not run backwards.
+  std::atomic<bool> sending{true};
+  cp::test::Findings reader;
+  std::thread querier([&] {
+    std::uint64_t last = 0;
+    while (sending.load(std::memory_order_relaxed)) {  // relaxed: a flag; the join orders the rest
+      const StoreView v = pipeline.query({}).get();
+      std::uint64_t in_view = 0;
+      for (const auto& [key, agg] : totals(v)) in_view += agg.count;
+      if (in_view != v.points)
+        reader.fail("a view counts ", in_view, " in its series but ", v.points, " points");
+      if (v.points < last) reader.fail("a later view has fewer points");
+      last = v.points;
+    }
+  });
   cp::test::run_threads(producers, [&](unsigned p) {
     for (std::size_t i = 0; i < streams[p].size(); ++i) {
       pipeline.submit(streams[p][i].text);
       if (p == 0 && i == streams[p].size() / 2) pipeline.flush_now();  // one flush mid-stream
     }
   });
+  sending.store(false, std::memory_order_relaxed);
+  querier.join();
+  CP_REQUIRE_CLEAN(reader, seed);
   pipeline.stop();
   pipeline.stop();  // a second stop is harmless
   stats = pipeline.stats();
