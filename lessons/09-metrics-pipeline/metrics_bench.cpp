@@ -20,6 +20,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -212,7 +213,10 @@ class Child {
       out_ = ::fdopen(out[0], "r");
     }
   }
-  ~Child() { stop(); }
+  ~Child() {
+    stop();
+    if (out_) std::fclose(out_);
+  }
   std::string read_line() {
     char buf[512] = {};
     return out_ && std::fgets(buf, sizeof buf, out_) ? buf : "";
@@ -225,9 +229,7 @@ class Child {
     ::waitpid(pid_, &st, 0);
     pid_ = -1;
     status_ = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    if (out_) std::fclose(out_);
-    out_ = nullptr;
-    return status_;
+    return status_;  // its output stays readable until destruction
   }
 
  private:
@@ -294,14 +296,23 @@ void peer(const Options& o, const std::vector<double>& rates) {
   for (double rate : rates) {
     const auto n = static_cast<std::size_t>(rate * static_cast<double>(o.peer_seconds));
     // metricsd
-    Child md({CP_METRICSD_EXE, "--port=0", "--query-port=0", "--intake=drop", "--host=",
-              "--quiet", "--flush-ms=1000"});
-    int udp = 0, query = 0;
-    std::sscanf(md.read_line().c_str(), "metricsd: udp 127.0.0.1:%d query 127.0.0.1:%d", &udp, &query);
+    const fs::path md_dump = dir / "metricsd_totals.txt";
+    Child md({CP_METRICSD_EXE, "--port=0", "--query-port=-1", "--intake=drop", "--host=",
+              "--quiet", "--flush-ms=1000", "--dump=" + md_dump.string()});
+    int udp = 0;
+    std::sscanf(md.read_line().c_str(), "metricsd: udp 127.0.0.1:%d", &udp);
     const std::uint64_t sent = send_plain(static_cast<std::uint16_t>(udp), rate, n, 7);
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));  // let it drain its queues
-    const std::uint64_t md_sum = metricsd_sum(net::tcp_request(static_cast<std::uint16_t>(query), "totals"));
-    md.stop();
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the socket buffer is read
+    md.stop();  // SIGTERM: it drains its queues, flushes, writes the dump, prints "final: ..."
+    const std::string final_line = md.read_line();
+    unsigned long long received = 0, dropped = 0;
+    if (const auto at = final_line.find("received="); at != std::string::npos)
+      received = std::stoull(final_line.substr(at + 9));
+    if (const auto at = final_line.find("dropped="); at != std::string::npos)
+      dropped = std::stoull(final_line.substr(at + 8));
+    std::ifstream dump(md_dump);
+    const std::string totals((std::istreambuf_iterator<char>(dump)), std::istreambuf_iterator<char>());
+    const std::uint64_t md_sum = metricsd_sum(totals);
     // collectd
     const fs::path run = dir / ("collectd_" + std::to_string(static_cast<long long>(rate)));
     fs::create_directories(run);
@@ -321,8 +332,9 @@ void peer(const Options& o, const std::vector<double>& rates) {
     std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // two write intervals
     cd.stop();
     const std::uint64_t cd_sum = collectd_sum(run / "csv");
-    std::printf("  %8.0f lines/s, %8zu lines (sum %llu): metricsd counted %6.2f%%, collectd %6.2f%%\n",
-                rate, n, static_cast<unsigned long long>(sent),
+    std::printf("  %8.0f lines/s, %8zu lines: metricsd received %6.2f%% (its queues dropped %llu),"
+                " counted %6.2f%% of the sum; collectd counted %6.2f%%\n",
+                rate, n, 100.0 * static_cast<double>(received) / static_cast<double>(n), dropped,
                 100.0 * static_cast<double>(md_sum) / static_cast<double>(sent),
                 100.0 * static_cast<double>(cd_sum) / static_cast<double>(sent2));
   }
