@@ -31,6 +31,12 @@ class Cli {
     return *this;
   }
 
+  // text: --name=<string> or --name <string>.
+  Cli& text(std::string_view name, std::string& value, std::string_view help) {
+    options_.push_back({name, help, nullptr, nullptr, 0, 0, &value});
+    return *this;
+  }
+
   // flag: --name, sets value to true.
   Cli& flag(std::string_view name, bool& value, std::string_view help) {
     options_.push_back({name, help, nullptr, &value, 0, 0});
@@ -65,6 +71,10 @@ class Cli {
         if (i + 1 >= argc) fail("--" + std::string(arg) + " needs a value");
         text = argv[++i];
       }
+      if (opt->text != nullptr) {
+        *opt->text = std::string(text);
+        continue;
+      }
       long long v = 0;
       const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
       if (ec != std::errc() || end != text.data() + text.size())
@@ -82,6 +92,7 @@ class Cli {
     long long* value;
     bool* flag;
     long long min, max;
+    std::string* text = nullptr;
   };
 
   const Option* find(std::string_view name) const {
@@ -96,8 +107,10 @@ class Cli {
     for (const auto& o : options_) {
       std::string left = "--" + std::string(o.name);
       if (o.value != nullptr) left += "=N";
+      if (o.text != nullptr) left += "=S";
       std::printf("  %-22s %.*s", left.c_str(), static_cast<int>(o.help.size()), o.help.data());
       if (o.value != nullptr) std::printf(" (default %lld, range %lld..%lld)", *o.value, o.min, o.max);
+      if (o.text != nullptr) std::printf(" (default '%s')", o.text->c_str());
       std::printf("\n");
     }
     std::printf("  %-22s %s\n", "--help", "print this help and exit");
