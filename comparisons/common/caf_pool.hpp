@@ -29,9 +29,10 @@
 // ThreadSanitizer. Debian's libcaf_core is not built with TSan; its mailbox (a lock-free queue)
 // and its scheduler's hand-off of an actor from one worker to the next are invisible to it. We
 // state those edges ourselves (patterns/work_stealing/tsan_edges.hpp), one edge per actor: a
-// sender hands over after building the mailbox element and before enqueueing it; the handler
-// takes over on entry and hands over on exit, so the next message, maybe on the other worker,
-// sees the state. The CAF code inlined from its headers that reads the element before our
+// sender hands over after building the mailbox element and before enqueueing it; each turn of
+// the actor (resume) takes over on entry; the handler hands over on exit, and make_behavior
+// after building the behaviour, so the next turn, maybe on the other worker, sees them. The
+// CAF code inlined from its headers that reads the element before our
 // handler runs is covered by tests/tsan.supp (CAF frames only).
 #pragma once
 
@@ -84,8 +85,15 @@ class CafShardActor : public caf::event_based_actor {
   CafShardActor(caf::actor_config& cfg, Args&&... args)
       : caf::event_based_actor(cfg), state_(std::forward<Args>(args)...) {}
 
+  // A turn of this actor on a worker: it sees what the previous turn (maybe on the other
+  // worker) handed over, and what senders handed over before enqueueing.
+  resume_result resume(caf::execution_unit* unit, std::size_t max_throughput) override {
+    ws::take_over(&state_);
+    return caf::event_based_actor::resume(unit, max_throughput);
+  }
+
   caf::behavior make_behavior() override {
-    return {[this](CafEnvelope<State>& e) {
+    caf::behavior b{[this](CafEnvelope<State>& e) {
       ws::take_over(&state_);
       try {
         auto r = state_.handle(e.message);
@@ -93,8 +101,10 @@ class CafShardActor : public caf::event_based_actor {
       } catch (...) {
         if (e.reply) e.reply->set_exception(std::current_exception());
       }
-      ws::hand_over(&state_);
+      ws::hand_over(&state_);  // before CAF may hand the actor to the other worker
     }};
+    ws::hand_over(&state_);  // the behaviour object, read by later turns
+    return b;
   }
 
   // The TSan edge of this actor (see the file comment): its state's address.
