@@ -30,9 +30,10 @@
 // and its scheduler's hand-off of an actor from one worker to the next are invisible to it. We
 // state those edges ourselves (patterns/work_stealing/tsan_edges.hpp), one edge per actor: a
 // sender hands over after building the mailbox element and before enqueueing it; each turn of
-// the actor (resume) takes over on entry; the handler hands over on exit, and make_behavior
-// after building the behaviour, so the next turn, maybe on the other worker, sees them. The
-// CAF code inlined from its headers that reads the element before our
+// the actor (resume) takes over on entry and hands over on exit, as do the handler and
+// make_behavior, so the next turn, maybe on the other worker, sees them; the constructor hands
+// the new actor over, and the destructor of the pool takes every actor over before the actors
+// are destroyed (by whichever thread drops the last reference). The CAF code inlined from its headers that reads the element before our
 // handler runs is covered by tests/tsan.supp (CAF frames only).
 #pragma once
 
@@ -83,13 +84,17 @@ class CafShardActor : public caf::event_based_actor {
  public:
   template <class... Args>
   CafShardActor(caf::actor_config& cfg, Args&&... args)
-      : caf::event_based_actor(cfg), state_(std::forward<Args>(args)...) {}
+      : caf::event_based_actor(cfg), state_(std::forward<Args>(args)...) {
+    ws::hand_over(&state_);  // the new actor, to the worker that initialises it
+  }
 
   // A turn of this actor on a worker: it sees what the previous turn (maybe on the other
   // worker) handed over, and what senders handed over before enqueueing.
   resume_result resume(caf::execution_unit* unit, std::size_t max_throughput) override {
     ws::take_over(&state_);
-    return caf::event_based_actor::resume(unit, max_throughput);
+    const resume_result r = caf::event_based_actor::resume(unit, max_throughput);
+    ws::hand_over(&state_);
+    return r;
   }
 
   caf::behavior make_behavior() override {
@@ -126,10 +131,14 @@ class CafPool {
   CafPool& operator=(const CafPool&) = delete;
 
   ~CafPool() {
-    for (auto& a : actors_) caf::anon_send_exit(a.handle, caf::exit_reason::user_shutdown);
+    for (auto& a : actors_) {
+      ws::hand_over(a.edge);  // what the callers did (joined into this thread) before the exit
+      caf::anon_send_exit(a.handle, caf::exit_reason::user_shutdown);
+    }
+    system_.await_all_actors_done();  // each has handled its mail and the exit
+    for (auto& a : actors_) ws::take_over(a.edge);  // this thread may drop the last reference
     actors_.clear();
-    // system_'s destructor now waits for every actor to handle its mail and exit, then joins
-    // CAF's threads.
+    // system_'s destructor joins CAF's threads.
   }
 
   template <class... Args>
