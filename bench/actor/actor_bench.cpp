@@ -8,13 +8,18 @@
 //                     messages/s until the actor has counted them all (ours: tell; CAF:
 //                     anon_send). Both mailboxes unbounded.
 //   ring              N actors pass a token around R times: hops/s.
-//   spawn             K actors spawned: time per actor and heap bytes per actor (mallinfo2).
+//   spawn             K actors spawned: time per actor, and heap allocations and bytes per
+//                     actor (counted by this program's operator new while a spawn sample runs:
+//                     live bytes after every actor has handled one message, so that CAF's
+//                     actors, which build their behaviour on a worker after spawn returns, are
+//                     complete; allocations less those of a second message each).
 // Each measurement is repeated (--repeats, interleaving ours and CAF's) and reported as the
 // median with the min..max spread. Our scheduler runs 64 messages per turn; CAF keeps its
 // default (no limit).
 #include <malloc.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -22,6 +27,7 @@
 #include <functional>
 #include <future>
 #include <memory>
+#include <new>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -105,10 +111,30 @@ struct Spread {
   }
 };
 
-// heap_in_use: bytes malloc has handed out (all arenas). A spawn sample is the difference
-// across the spawns; it can come out negative when another thread frees memory meanwhile
-// (a worker of an earlier sample), which the spread then shows.
-double heap_in_use() { return static_cast<double>(mallinfo2().uordblks); }
+// Heap accounting for the spawn samples: while `counting` is on, every operator new and
+// delete of the process (ours, CAF's, any thread) updates the live byte count (malloc's usable
+// size of each block) and the allocation count. Off, it costs one relaxed load per call, so
+// the other measurements are not slowed by a shared counter.
+std::atomic<bool> counting{false};  // relaxed: switched between samples, while all is idle
+std::atomic<long> live_bytes{0}, allocations{0};  // relaxed: sums read once the sample is idle
+
+struct HeapDelta {
+  long bytes0 = live_bytes.load(std::memory_order_relaxed);
+  long allocs0 = allocations.load(std::memory_order_relaxed);
+  HeapDelta() { counting.store(true, std::memory_order_relaxed); }
+  ~HeapDelta() { counting.store(false, std::memory_order_relaxed); }
+  double bytes() const { return static_cast<double>(live_bytes.load(std::memory_order_relaxed) - bytes0); }
+  double allocs() const { return static_cast<double>(allocations.load(std::memory_order_relaxed) - allocs0); }
+};
+
+// The allocations of the spawns alone: everything counted so far (spawns + one message each)
+// less what a second round of one message each allocates.
+template <class Round>
+double spawn_allocations(const HeapDelta& heap, Round&& one_message_each) {
+  const double with_messages = heap.allocs();
+  one_message_each();
+  return with_messages - (heap.allocs() - with_messages);
+}
 
 // ---- ours -------------------------------------------------------------------------------------
 
@@ -191,15 +217,21 @@ double ring(const Options& o) {
   return static_cast<double>(o.ring_hops) / seconds_since(t0);
 }
 
-void spawn(const Options& o, double& ns_each, double& bytes_each) {
+void spawn(const Options& o, double& ns_each, double& bytes_each, double& allocs_each) {
   ActorSystem sys(pool());
   std::vector<ActorRef<Echo>> keep;
   keep.reserve(static_cast<std::size_t>(o.spawns));
-  const double heap0 = heap_in_use();
+  const HeapDelta heap;
   const auto t0 = Clock::now();
   for (std::int64_t i = 0; i < o.spawns; ++i) keep.push_back(sys.spawn<Echo>([] { return Echo{}; }));
   ns_each = seconds_since(t0) * 1e9 / static_cast<double>(o.spawns);
-  bytes_each = (heap_in_use() - heap0) / static_cast<double>(o.spawns);
+  auto one_message_each = [&] {  // as for CAF's (see there)
+    for (auto& a : keep)
+      if (!a.ask(1, std::chrono::seconds(10)).ok()) std::abort();
+  };
+  one_message_each();
+  bytes_each = heap.bytes() / static_cast<double>(o.spawns);
+  allocs_each = spawn_allocations(heap, one_message_each) / static_cast<double>(o.spawns);
 }
 }  // namespace ours
 
@@ -280,19 +312,49 @@ double ring(System& s, const Options& o) {
   return rate;
 }
 
-void spawn(System& s, const Options& o, double& ns_each, double& bytes_each) {
+void spawn(System& s, const Options& o, double& ns_each, double& bytes_each, double& allocs_each) {
   std::vector<caf::actor> keep;
   keep.reserve(static_cast<std::size_t>(o.spawns));
-  const double heap0 = heap_in_use();
+  caf::scoped_actor self{*s.sys};
+  const HeapDelta heap;
   const auto t0 = Clock::now();
   for (std::int64_t i = 0; i < o.spawns; ++i) keep.push_back(s.sys->spawn(echo));
   ns_each = seconds_since(t0) * 1e9 / static_cast<double>(o.spawns);
-  bytes_each = (heap_in_use() - heap0) / static_cast<double>(o.spawns);
+  // A CAF actor builds its behaviour on a worker after spawn returns; one request each waits
+  // for that (the request's own memory is freed once it is answered).
+  auto one_message_each = [&] {
+    for (auto& a : keep) {
+      bool ok = false;
+      self->request(a, std::chrono::seconds(10), std::int64_t{1})
+          .receive([&](std::int64_t) { ok = true; }, [&](caf::error&) { ok = false; });
+      if (!ok) std::abort();
+    }
+  };
+  one_message_each();
+  bytes_each = heap.bytes() / static_cast<double>(o.spawns);
+  allocs_each = spawn_allocations(heap, one_message_each) / static_cast<double>(o.spawns);
   for (auto& a : keep) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
 }
 }  // namespace peer
 
 }  // namespace
+
+// The counting operator new/delete (see HeapDelta). Sized and unsized delete both land here.
+void* operator new(std::size_t n) {
+  void* p = std::malloc(n == 0 ? 1 : n);
+  if (p == nullptr) throw std::bad_alloc();
+  if (counting.load(std::memory_order_relaxed)) {
+    allocations.fetch_add(1, std::memory_order_relaxed);
+    live_bytes.fetch_add(static_cast<long>(malloc_usable_size(p)), std::memory_order_relaxed);
+  }
+  return p;
+}
+void operator delete(void* p) noexcept {
+  if (p != nullptr && counting.load(std::memory_order_relaxed))
+    live_bytes.fetch_sub(static_cast<long>(malloc_usable_size(p)), std::memory_order_relaxed);
+  std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept { operator delete(p); }
 
 int main(int argc, char** argv) {
   Options o;
@@ -342,20 +404,23 @@ int main(int argc, char** argv) {
               static_cast<long long>(o.ring_actors), static_cast<long long>(o.ring_hops),
               ring_rate[0].str("%.2f").c_str(), ring_rate[1].str("%.2f").c_str());
 
-  Spread ns[2], bytes[2];
+  Spread ns[2], bytes[2], allocs[2];
   for (int r = 0; r < o.repeats; ++r) {
-    double t = 0, b = 0;
-    ours::spawn(o, t, b);
+    double t = 0, b = 0, a = 0;
+    ours::spawn(o, t, b, a);
     ns[0].add(t);
     bytes[0].add(b);
-    peer::spawn(caf_sys, o, t, b);
+    allocs[0].add(a);
+    peer::spawn(caf_sys, o, t, b, a);
     ns[1].add(t);
     bytes[1].add(b);
+    allocs[1].add(a);
   }
-  std::printf("\nspawn: %lld actors per sample (ns per actor, heap bytes per actor)\n",
-              static_cast<long long>(o.spawns));
-  std::printf("  ours %s ns, %s B\n  CAF  %s ns, %s B\n", ns[0].str("%.0f").c_str(),
-              bytes[0].str("%.0f").c_str(), ns[1].str("%.0f").c_str(), bytes[1].str("%.0f").c_str());
+  std::printf("\nspawn: %lld actors per sample (ns per actor; heap bytes and allocations per "
+              "actor)\n", static_cast<long long>(o.spawns));
+  std::printf("  ours %s ns, %s B, %s allocations\n  CAF  %s ns, %s B, %s allocations\n",
+              ns[0].str("%.0f").c_str(), bytes[0].str("%.0f").c_str(), allocs[0].str("%.2f").c_str(),
+              ns[1].str("%.0f").c_str(), bytes[1].str("%.0f").c_str(), allocs[1].str("%.2f").c_str());
   return 0;
 }
 

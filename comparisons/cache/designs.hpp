@@ -6,6 +6,7 @@
 
 #include "comparisons/cache/lock_free_cache.hpp"
 #include "comparisons/cache/actor_cache.hpp"
+#include "comparisons/cache/caf_cache.hpp"
 #include "comparisons/cache/mutex_cache.hpp"
 #include "comparisons/cache/reference.hpp"
 #include "comparisons/cache/rwlock_cache.hpp"
@@ -25,6 +26,7 @@ using CacheDesigns = std::tuple<CacheReference,                  //
                                 TbbHashMapCache,                 //
                                 LockFreeCache,                   //
                                 ActorCache,                      //
+                                CafCache,                        //
                                 WorkStealingCache>;
 
 }  // namespace cp

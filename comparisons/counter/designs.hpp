@@ -6,6 +6,7 @@
 
 #include "comparisons/counter/lock_free_counter.hpp"
 #include "comparisons/counter/actor_counter.hpp"
+#include "comparisons/counter/caf_counter.hpp"
 #include "comparisons/counter/mutex_counter.hpp"
 #include "comparisons/counter/reference.hpp"
 #include "comparisons/counter/rwlock_counter.hpp"
@@ -26,6 +27,7 @@ using CounterDesigns = std::tuple<CounterReference,                  //
                                   LockFreeShardedCounter,            //
                                   ActorCounter,                      //
                                   PipelinedActorCounter,             //
+                                  CafCounter,                        //
                                   WorkStealingCounter>;
 
 }  // namespace cp

@@ -5,6 +5,7 @@
 #include <tuple>
 
 #include "comparisons/order/actor_order.hpp"
+#include "comparisons/order/caf_order.hpp"
 #include "comparisons/order/mutex_order.hpp"
 #include "comparisons/order/reference.hpp"
 #include "comparisons/order/rwlock_order.hpp"
@@ -23,6 +24,7 @@ using OrderDesigns = std::tuple<OrderReference,                      //
                                 ShardedSingleWriterOrderEngine,      //
                                 SingleWriterOrderPipelined,          //
                                 ActorOrderEngine,                    //
+                                CafOrderEngine,                      //
                                 WorkStealingOrderEngine>;
 
 }  // namespace cp

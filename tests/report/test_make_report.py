@@ -84,6 +84,7 @@ def situation_key(text):
     for prefix, key in (("Best throughput, 1 client thread", "throughput-1"),
                         ("Best throughput at cores", "throughput-cores"),
                         ("Best throughput oversubscribed", "throughput-oversubscribed"),
+                        ("Actors (ours and CAF's): best throughput at cores", "actors-cores"),
                         ("Lowest p99 at cores", "p99-cores"),
                         ("Lowest p99.9 oversubscribed", "p999-oversubscribed")):
         if text.startswith(prefix):
@@ -309,6 +310,20 @@ class RulesDecideFromNumbers(unittest.TestCase):
     def test_pipelined_flag_is_what_keeps_the_pipelined_row_out(self):
         self.set_field({"table": "order", "design": "single-writer-pipelined"}, "pipelined", "0")
         self.assertEqual(self.picks("order")["throughput-cores"], {"single-writer-pipelined"})
+
+    def test_actor_rows_get_their_own_situation_ranked_among_themselves(self):
+        # The fixture has no actor rows: no actor situation. Mark mutex (6.2 M at 2 threads)
+        # and single-writer (2.6 M) as actor designs: the actor situation appears and ranks
+        # only those two; throughput-cores still goes to mutex-striped (14 M), no actor.
+        self.assertNotIn("actors-cores", self.picks("counter"))
+        self.set_field({"table": "counter", "design": "mutex"}, "family", "actor")
+        self.set_field({"table": "counter", "design": "single-writer"}, "family", "actor")
+        picks = self.picks("counter")
+        self.assertEqual(picks["actors-cores"], {"mutex"})
+        self.assertEqual(picks["throughput-cores"], {"mutex-striped"})
+        self.set_field({"table": "counter", "design": "mutex", "threads": "2",
+                        "load": "closed"}, "ops_per_s", "1000000.0")
+        self.assertEqual(self.picks("counter")["actors-cores"], {"single-writer"})
 
     def test_a_gap_beyond_5_percent_breaks_the_tie(self):
         self.set_field({"table": "cache read-heavy", "design": "rwlock-absl", "threads": "1",

@@ -23,6 +23,9 @@ The rules (the page repeats them; bench/report/README.md explains why):
   * Ties: every design within 5% of the best value is named with it.
   * "At cores" is the highest measured thread count <= the machine's cores; "oversubscribed"
     is the highest measured thread count, when it is above the cores.
+  * Where actor rows were measured (our actor family, CAF's "caf" rows), one more situation
+    ranks them among themselves at cores: which actor runtime, for a reader who has chosen
+    message passing; the other situations rank them with every design.
   * A design's open-loop knee: sweeping the offered rate upward, the first rate at which its
     p99 exceeds 10x its p50 (its p50 at that rate, or at the lightest rate measured, whichever
     is lower: at saturation open-loop latencies all grow together, and the ratio within one
@@ -53,6 +56,9 @@ RULES_TEXT = [
     "compare closed-loop percentiles at one thread count (closed loops understate tails, so "
     "the load situation uses the open-loop sweep).",
     f"Ties: every design within {TIE_FRACTION:.0%} of the best value is named with it.",
+    "*Actors*: where actor rows were measured (our actor family and CAF's \"caf\" rows), one "
+    "more situation ranks them among themselves at cores, for a reader who has chosen message "
+    "passing and asks which runtime; every other situation ranks them with all designs.",
     "*At cores* is the highest measured client thread count <= the machine's cores; "
     "*oversubscribed* is the highest measured thread count when it exceeds the cores.",
     f"*Knee*: sweeping a design's offered rate upward (open loop, latency from the intended "
@@ -279,6 +285,11 @@ def _pick_knee(table, threads, at_cores):
     return pick
 
 
+def _is_message_passing(row):
+    """The actor rows: our actor family and the CAF peer rows (named "caf...")."""
+    return row.family == "actor" or row.design.startswith("caf")
+
+
 def decide_table(results, table):
     """Every Pick of one table, in page order. Situations without rows are left out."""
     counts = table.closed_thread_counts()
@@ -303,6 +314,12 @@ def decide_table(results, table):
             "throughput-oversubscribed",
             f"Best throughput oversubscribed ({over_t} client threads on "
             f"{results.machine['cores']} cores)", at(over_t)))
+    if cores_t is not None and any(_is_message_passing(r) for r in at(cores_t)):
+        # Among the actor rows only: which actor runtime, ours or CAF's, for this workload.
+        picks.append(_pick_throughput(
+            "actors-cores", f"Actors (ours and CAF's): best throughput at cores ({cores_t} "
+            f"client thread{'s' if cores_t > 1 else ''})",
+            [r for r in at(cores_t) if _is_message_passing(r)]))
     if cores_t is not None:
         picks.append(_pick_latency(
             "p99-cores", f"Lowest p99 at cores ({cores_t} client thread"
