@@ -5,6 +5,8 @@
 #include <tuple>
 
 #include "comparisons/order/actor_order.hpp"
+#include "comparisons/order/flat_combining_order.hpp"
+#include "comparisons/order/lock_free_order.hpp"
 #include "comparisons/order/mutex_order.hpp"
 #include "comparisons/order/reference.hpp"
 #include "comparisons/order/rwlock_order.hpp"
@@ -23,6 +25,8 @@ using OrderDesigns = std::tuple<OrderReference,                      //
                                 ShardedSingleWriterOrderEngine,      //
                                 SingleWriterOrderPipelined,          //
                                 ActorOrderEngine,                    //
-                                WorkStealingOrderEngine>;
+                                WorkStealingOrderEngine,             //
+                                FlatCombiningOrderEngine,            //
+                                LockFreeOrderEngine>;
 
 }  // namespace cp

@@ -2,11 +2,14 @@
 // proof that the checks catch deliberately broken engines.
 #include <catch2/catch.hpp>
 
+#include <array>
+
 #include "comparisons/order/designs.hpp"
 #include "comparisons/order/driver.hpp"
 #include "tests/conformance/order/broken_order.hpp"
 #include "tests/conformance/order/order_checks.hpp"
 #include "tests/support/design_test.hpp"
+#include "tests/support/progress_check.hpp"
 #include "tests/support/trait_checks.hpp"
 
 using namespace cp;
@@ -80,6 +83,48 @@ CP_DESIGN_TEST(order_linearizable, "order: queries see every completed place", "
   if constexpr (TestType::traits.thread_safe && TestType::traits.linearizable_reads) {
     const auto s = seed();
     CP_REQUIRE_CLEAN(check_order_queries_see_completed<TestType>(s), s);
+  }
+}
+
+// A design that declares lock_free = true offers `with_hooks<H>`, so a thread can be parked
+// inside place() (between building its new book version and the CAS that would swap it in);
+// the other threads must still complete all of theirs, on the same symbol, and afterwards the
+// parked place retries on the current book and every invariant holds.
+CP_DESIGN_TEST(order_progress, "order: lock-free, others progress while one place is parked",
+               "[trait]", OrderDesigns) {
+  if constexpr (TestType::traits.lock_free) {
+    using Hooked = typename TestType::template with_hooks<lf::ScriptedHooks>;
+    const OrderConfig config{.symbols = 1, .accounts = 3, .initial_cash = 1'000'000'000};
+    Hooked design(config);
+    // Workers record in their own entries; the main thread reads them after the joins.
+    std::array<OrderId, 3> placed{};
+    std::array<Qty, 3> filled{};
+    std::array<Cash, 3> notional{};
+    auto record = [&](unsigned who, const PlaceReply& p) {
+      placed[who] += p.reject == Reject::none ? 1 : 0;
+      filled[who] += p.filled_qty;
+      notional[who] += p.filled_notional;
+    };
+    const auto r = run_with_one_parked(
+        lf::HookPoint::swap_before_cas,
+        [&] { record(2, design.place({1, 0, 0, Side::buy, 100, 5})); },
+        [&](unsigned t) {
+          // Worker 0 rests asks at 100..109, worker 1 buys 1 at 105: they trade.
+          const OrderId id = (OrderId{t} + 1) * 1'000'000 + placed[t];
+          record(t, t == 0 ? design.place({id, 1, 0, Side::sell, 100 + Price(id % 10), 2})
+                           : design.place({id, 2, 0, Side::buy, 105, 1}));
+        },
+        2, 500, std::chrono::seconds(60));
+    INFO(r.completed_while_parked << " of " << r.wanted << " places completed while one was parked");
+    CHECK(r.completed_while_parked == r.wanted);
+    CHECK(placed[0] + placed[1] + placed[2] == r.wanted + 1);  // every place accepted
+    const OrderState s = design.state();
+    CHECK(s.orders.size() == r.wanted + 1);
+    CHECK(s.trades > 0);
+    for (const auto& p : check_order_invariants(s)) FAIL_CHECK(p);
+    for (const auto& p : check_fill_totals(s, filled[0] + filled[1] + filled[2],
+                                           notional[0] + notional[1] + notional[2]))
+      FAIL_CHECK(p);
   }
 }
 
