@@ -8,11 +8,17 @@
 //     - cash (lf_order::Account): available, reserved and positions are separate atomics. A buy
 //       reserves by a CAS loop on `available` (refused when it would go below 0), then adds to
 //       `reserved`; trades and cancels add and subtract.
-//     - the books: per symbol, one atomic pointer to an immutable BookVersion (both sides in
-//       priority order, and the symbol's trade totals). A place or cancel copies the version it
-//       loaded, applies itself to the copy, and swaps the copy in by CAS; if another command
-//       swapped first it starts again from the new version. The old version is retired to the
-//       family's hazard pointers (patterns/lock_free/hazard_pointers.hpp).
+//     - the books: per symbol, one atomic pointer to an immutable BookVersion (both sides as
+//       lists of price levels, and the symbol's trade totals). A place or cancel builds a new
+//       version from the one it loaded and swaps it in by CAS; if another command swapped
+//       first it starts again from the new version. A new version shares every level it does
+//       not change with the old one, so an attempt copies the two short lists of levels and
+//       the one or two levels it touches. The old version, and the levels only it held, are
+//       retired to the family's epochs (patterns/lock_free/epochs.hpp): every operation pins,
+//       so a level outlives every operation that may have reached it through any version.
+//       (Hazard pointers protect the one pointer a reader published, the version, not the
+//       levels behind it that older and newer versions share; epochs protect everything
+//       reachable at once.)
 //
 // A place: shape checks; claim the id (duplicate_order_id if taken); reserve a buy's cash
 // (insufficient_cash: the id is freed again); match into a new book version and CAS it in;
@@ -27,16 +33,16 @@
 //
 // What it does not give (why linearizable_reads = false): a place's effects land in several
 // atomic steps, the book's CAS first, then each trade's cash one account at a time. A query
-// in between sees a half-settled trade (the seller paid, the buyer's reservation not yet
-// consumed) or a reservation half made (available lowered, reserved not yet raised), a state
-// no serial order had. Replies to places and cancels are also not linearizable in two races
+// in between sees a half-settled trade (the buyer holds the shares, the seller is not paid
+// yet: positions do not sum to zero) or a reservation half made (available lowered, reserved
+// not yet raised), a state no serial order had. Replies to places and cancels are also not linearizable in two races
 // no single-client stream can produce: a place that is being rejected for cash holds its id
 // for a moment (a racing place of the same id is refused as a duplicate), and a cancel that
 // races the place of its id answers unknown_order until that place's CAS is done. What does
 // hold: a query never sees negative cash (a reservation is made before the version that uses
 // it is published, and every settlement happens after); each symbol's book and trade totals
-// change atomically; and at quiescence every contract invariant holds and every reply was
-// the one some serial order gives (the suite's stress and reference checks).
+// change atomically; at quiescence every contract invariant holds (the suite's stress
+// checks); and one client alone gets exactly the reference's replies (its reference check).
 //
 // Why not linearizable and lock-free both: a trade changes one book and two accounts, and a
 // query must see all three change at once. That needs a multi-word atomic update (a software
@@ -44,9 +50,11 @@
 // finish): possible, but each trade then costs several CASes and helpers, more than a lock.
 // lessons/06-lock-free discusses it beside the flat-combining engine.
 //
-// Costs: copy-on-write makes a place O(book size) (the whole version is copied); a persistent
-// tree would make it O(log n). The id index has a fixed 2^16 buckets (one pointer each, 512
-// KiB per engine): past a few million orders its lists get long; a resizable lock-free table
+// Costs: an attempt is O(levels + orders at the touched levels), and a failed CAS throws it
+// away; contention on one hot symbol is one CAS word, as in the Treiber stack, but each retry
+// redoes the matching. Memory: a pinned thread that stalls holds back every retired version
+// (epochs' price). The id index has a fixed 2^16 buckets (one pointer each, 512 KiB per
+// engine): past a few million orders its lists get long; a resizable lock-free table
 // (split-ordered lists, Shalev and Shavit) would fix that. Nodes of ids stay until the engine
 // dies, as the contract's duplicate rule requires of ids anyway.
 #pragma once
@@ -62,7 +70,7 @@
 
 #include "comparisons/order/contract.hpp"
 #include "comparisons/order/reference.hpp"
-#include "patterns/lock_free/hazard_pointers.hpp"
+#include "patterns/lock_free/epochs.hpp"
 #include "patterns/lock_free/hooks.hpp"
 
 namespace cp {
@@ -202,18 +210,41 @@ struct alignas(64) Account {
   }
 };
 
+// Level: one price level's resting orders in time order, never written once published. A
+// version shares every level it does not change with the version before it, so a place copies
+// the two short lists of level pointers and the one or two levels it touches, not the book.
+struct Resting {
+  OrderNode* order;
+  Qty remaining;
+};
+struct Level {
+  Price price;
+  std::vector<Resting> orders;  // oldest first
+};
+
 // BookVersion: one symbol's book at one instant, never written once published.
 struct BookVersion {
-  struct Resting {
-    OrderNode* order;
-    Price price;
-    Qty remaining;
-  };
-  std::vector<Resting> bids;  // best first: price descending, then time
-  std::vector<Resting> asks;  // best first: price ascending, then time
-  std::uint64_t trades = 0;   // the symbol's totals so far
+  std::vector<Level*> bids;  // best first: price descending
+  std::vector<Level*> asks;  // best first: price ascending
+  std::uint64_t trades = 0;  // the symbol's totals so far
   Qty traded_qty = 0;
   Cash traded_notional = 0;
+};
+
+// Edit: what one attempt at a new version built. If its CAS fails, the new levels are deleted
+// (nobody saw them); if it succeeds, the levels it replaced are retired with the old version.
+struct Edit {
+  std::vector<Level*> created;
+  std::vector<Level*> dropped;
+  Level* make(Price price, std::vector<Resting> orders = {}) {
+    created.push_back(new Level{price, std::move(orders)});
+    return created.back();
+  }
+  void discard() {
+    for (Level* l : created) delete l;
+    created.clear();
+    dropped.clear();
+  }
 };
 
 struct Fill {
@@ -225,7 +256,7 @@ struct Fill {
 // match_into: `next` = `cur` after the incoming order (its node `taker`) trades and rests.
 // Returns the quantity left to rest (0: nothing rests); the trades go to `fills`.
 inline Qty match_into(const BookVersion& cur, const PlaceCmd& cmd, OrderNode* taker,
-                      BookVersion& next, std::vector<Fill>& fills) {
+                      BookVersion& next, std::vector<Fill>& fills, Edit& edit) {
   const bool buy = cmd.side == Side::buy;
   const auto& opposite = buy ? cur.asks : cur.bids;
   auto& next_opposite = buy ? next.asks : next.bids;
@@ -234,14 +265,29 @@ inline Qty match_into(const BookVersion& cur, const PlaceCmd& cmd, OrderNode* ta
   std::size_t i = 0;
   next_opposite.reserve(opposite.size());
   for (; left > 0 && i < opposite.size(); ++i) {
-    const BookVersion::Resting& m = opposite[i];
-    if (buy ? m.price > cmd.price : m.price < cmd.price) break;  // no longer crosses
-    const Qty q = std::min(left, m.remaining);
-    fills.push_back({m.order, m.price, q});
-    left -= q;
-    notional += m.price * q;
-    if (q < m.remaining) {  // the maker stays, smaller; the taker is used up
-      next_opposite.push_back({m.order, m.price, m.remaining - q});
+    Level* level = opposite[i];
+    if (buy ? level->price > cmd.price : level->price < cmd.price) break;  // no longer crosses
+    std::size_t k = 0;
+    Qty partial = 0;  // what the last maker keeps, if it is not filled whole
+    for (; left > 0 && k < level->orders.size(); ++k) {
+      const Resting& m = level->orders[k];
+      const Qty q = std::min(left, m.remaining);
+      fills.push_back({m.order, level->price, q});
+      left -= q;
+      notional += level->price * q;
+      if (q < m.remaining) {
+        partial = m.remaining - q;
+        break;
+      }
+    }
+    edit.dropped.push_back(level);
+    if (partial > 0 || k < level->orders.size()) {  // the taker is used up; the level stays
+      Level* smaller = edit.make(level->price);
+      if (partial > 0) smaller->orders.push_back({level->orders[k++].order, partial});
+      smaller->orders.insert(smaller->orders.end(),
+                             level->orders.begin() + static_cast<std::ptrdiff_t>(k),
+                             level->orders.end());
+      next_opposite.push_back(smaller);
       ++i;
       break;
     }
@@ -251,12 +297,19 @@ inline Qty match_into(const BookVersion& cur, const PlaceCmd& cmd, OrderNode* ta
   const auto& own = buy ? cur.bids : cur.asks;
   auto& next_own = buy ? next.bids : next.asks;
   if (left > 0) {  // rest behind every order at the same price (time priority)
-    const auto at = std::find_if(own.begin(), own.end(), [&](const BookVersion::Resting& r) {
-      return buy ? r.price < cmd.price : r.price > cmd.price;
+    auto at = std::find_if(own.begin(), own.end(), [&](const Level* l) {
+      return buy ? l->price <= cmd.price : l->price >= cmd.price;
     });
     next_own.reserve(own.size() + 1);
     next_own.insert(next_own.end(), own.begin(), at);
-    next_own.push_back({taker, cmd.price, left});
+    if (at != own.end() && (*at)->price == cmd.price) {
+      Level* grown = edit.make(cmd.price, (*at)->orders);
+      grown->orders.push_back({taker, left});
+      edit.dropped.push_back(*at++);
+      next_own.push_back(grown);
+    } else {
+      next_own.push_back(edit.make(cmd.price, {{taker, left}}));
+    }
     next_own.insert(next_own.end(), at, own.end());
   } else {
     next_own = own;
@@ -265,6 +318,39 @@ inline Qty match_into(const BookVersion& cur, const PlaceCmd& cmd, OrderNode* ta
   next.traded_qty = cur.traded_qty + (cmd.qty - left);
   next.traded_notional = cur.traded_notional + notional;
   return left;
+}
+
+// remove_from: `next` = `cur` without `order`'s entry; its remaining quantity in *remaining.
+// False (and nothing built) if the order rests no more.
+inline bool remove_from(const BookVersion& cur, const OrderNode* order, BookVersion& next,
+                        Qty* remaining, Edit& edit) {
+  const bool buy = order->side == Side::buy;
+  const auto& side = buy ? cur.bids : cur.asks;
+  const auto level = std::find_if(side.begin(), side.end(),
+                                  [&](const Level* l) { return l->price == order->price; });
+  if (level == side.end()) return false;
+  const auto& orders = (*level)->orders;
+  const auto entry = std::find_if(orders.begin(), orders.end(),
+                                  [&](const Resting& r) { return r.order == order; });
+  if (entry == orders.end()) return false;
+  *remaining = entry->remaining;
+  auto& out = buy ? next.bids : next.asks;
+  out.reserve(side.size());
+  out.insert(out.end(), side.begin(), level);
+  if (orders.size() > 1) {
+    Level* smaller = edit.make((*level)->price);
+    smaller->orders.reserve(orders.size() - 1);
+    smaller->orders.insert(smaller->orders.end(), orders.begin(), entry);
+    smaller->orders.insert(smaller->orders.end(), entry + 1, orders.end());
+    out.push_back(smaller);
+  }
+  edit.dropped.push_back(*level);
+  out.insert(out.end(), level + 1, side.end());
+  (buy ? next.asks : next.bids) = buy ? cur.asks : cur.bids;
+  next.trades = cur.trades;
+  next.traded_qty = cur.traded_qty;
+  next.traded_notional = cur.traded_notional;
+  return true;
 }
 
 }  // namespace lf_order
@@ -295,8 +381,13 @@ class LockFreeOrderEngineT {
   }
   LockFreeOrderEngineT(const LockFreeOrderEngineT&) = delete;
   LockFreeOrderEngineT& operator=(const LockFreeOrderEngineT&) = delete;
-  ~LockFreeOrderEngineT() {  // no other thread; retired versions belong to the hazard domain
-    for (SymbolId s = 0; s < config_.symbols; ++s) delete books_[s].load(std::memory_order_relaxed);
+  ~LockFreeOrderEngineT() {  // no other thread; what was retired belongs to the epoch domain
+    for (SymbolId s = 0; s < config_.symbols; ++s) {
+      Version* v = books_[s].load(std::memory_order_relaxed);
+      for (const auto* side : {&v->bids, &v->asks})
+        for (lf_order::Level* l : *side) delete l;
+      delete v;
+    }
   }
 
   PlaceReply place(const PlaceCmd& cmd) {
@@ -315,9 +406,9 @@ class LockFreeOrderEngineT {
 
     std::vector<lf_order::Fill> fills;
     Qty left = 0;
-    swap_book(cmd.symbol, [&](const Version& cur, Version& next) {
+    swap_book(cmd.symbol, [&](const Version& cur, Version& next, lf_order::Edit& edit) {
       fills.clear();
-      left = lf_order::match_into(cur, cmd, node, next, fills);
+      left = lf_order::match_into(cur, cmd, node, next, fills, edit);
       return true;
     });
     lf_order::IdIndex::placed(node);
@@ -344,21 +435,9 @@ class LockFreeOrderEngineT {
       return {Reject::unknown_order};
     if (node->account != cmd.account) return {Reject::not_owner};
     Qty remaining = 0;
-    const bool removed = swap_book(node->symbol, [&](const Version& cur, Version& next) {
-      const auto& side = node->side == Side::buy ? cur.bids : cur.asks;
-      const auto it = std::find_if(side.begin(), side.end(),
-                                   [&](const Version::Resting& r) { return r.order == node; });
-      if (it == side.end()) return false;  // filled or cancelled: no new version
-      remaining = it->remaining;
-      auto& out = node->side == Side::buy ? next.bids : next.asks;
-      out.reserve(side.size() - 1);
-      out.insert(out.end(), side.begin(), it);
-      out.insert(out.end(), it + 1, side.end());
-      (node->side == Side::buy ? next.asks : next.bids) = node->side == Side::buy ? cur.asks : cur.bids;
-      next.trades = cur.trades;
-      next.traded_qty = cur.traded_qty;
-      next.traded_notional = cur.traded_notional;
-      return true;
+    const bool removed = swap_book(node->symbol, [&](const Version& cur, Version& next,
+                                                     lf_order::Edit& edit) {
+      return lf_order::remove_from(cur, node, next, &remaining, edit);
     });
     if (!removed) return {Reject::order_not_active};
     node->cancelled.fetch_add(remaining, std::memory_order_relaxed);  // a sum: see Account
@@ -376,19 +455,23 @@ class LockFreeOrderEngineT {
   OrderState state() const {
     OrderState st = empty_state(config_);
     absl::flat_hash_map<const lf_order::OrderNode*, Qty> resting;
-    auto hp = lf::HazardDomain::global().make_hazard_pointer();
-    for (SymbolId s = 0; s < config_.symbols; ++s) {
-      const Version* v = hp.protect(books_[s]);
-      OrderState::Book& b = st.books[s];
-      for (const auto& r : v->bids) b.bids.push_back({r.order->id, r.price, r.remaining});
-      for (const auto& r : v->asks) b.asks.push_back({r.order->id, r.price, r.remaining});
-      for (const auto* side : {&v->bids, &v->asks})
-        for (const auto& r : *side) resting[r.order] = r.remaining;
-      st.trades += v->trades;
-      st.traded_qty += v->traded_qty;
-      st.traded_notional += v->traded_notional;
+    {
+      const auto pinned = lf::EpochDomain::global().pin();  // the versions we read stay alive
+      for (SymbolId s = 0; s < config_.symbols; ++s) {
+        // seq_cst: after the pin (see lf::EpochDomain::try_advance()).
+        const Version* v = books_[s].load(std::memory_order_seq_cst);
+        OrderState::Book& b = st.books[s];
+        for (const auto* side : {&v->bids, &v->asks})
+          for (const lf_order::Level* l : *side)
+            for (const auto& r : l->orders) {
+              (side == &v->bids ? b.bids : b.asks).push_back({r.order->id, l->price, r.remaining});
+              resting[r.order] = r.remaining;
+            }
+        st.trades += v->trades;
+        st.traded_qty += v->traded_qty;
+        st.traded_notional += v->traded_notional;
+      }
     }
-    hp.reset_protection();
     ids_.for_each([&](const lf_order::OrderNode& n) {
       // Acquire: as in cancel().
       if (n.status.load(std::memory_order_acquire) != lf_order::OrderNode::kPlaced) return;
@@ -411,29 +494,32 @@ class LockFreeOrderEngineT {
  private:
   using Version = lf_order::BookVersion;
 
-  // swap_book: the copy-on-write loop. build(cur, next) fills `next` from the current version
-  // `cur` and returns true, or returns false to change nothing. Returns whether a version was
-  // swapped in. Retries when another command swapped first (it made progress).
+  // swap_book: the copy-on-write loop. build(cur, next, edit) fills `next` from the current
+  // version `cur` and returns true, or returns false to change nothing. Returns whether a
+  // version was swapped in. Retries when another command swapped first (it made progress).
   template <class Build>
   bool swap_book(SymbolId symbol, Build&& build) {
     std::atomic<Version*>& book = books_[symbol];
-    auto hp = lf::HazardDomain::global().make_hazard_pointer();
+    lf::EpochDomain& epochs = lf::EpochDomain::global();
+    const auto pinned = epochs.pin();  // nothing we load is freed until we unpin
+    lf_order::Edit edit;
     for (;;) {
-      // protect: seq_cst publication, so `cur` is not freed while we copy it; its load
-      // acquires the version's contents (published by the release half of the CAS below).
-      Version* cur = hp.protect(book);
+      // seq_cst: after the pin in the seq_cst order (see lf::EpochDomain::try_advance()); it
+      // also acquires the version's contents, published by the CAS below.
+      Version* cur = book.load(std::memory_order_seq_cst);
       auto next = std::make_unique<Version>();
-      if (!build(*cur, *next)) return false;
+      if (!build(*cur, *next, edit)) return false;
       Hooks::at(lf::HookPoint::swap_before_cas, cur);
-      // seq_cst on success: the hazard-pointer argument needs the unlink of `cur` in the
-      // seq_cst order (see HazardDomain::HazardPointer::protect); it also releases `next`.
+      // seq_cst on success: the unlink must precede the retire's epoch load in the seq_cst
+      // order (the epoch argument); it also releases `next` and its new levels.
       if (book.compare_exchange_strong(cur, next.get(), std::memory_order_seq_cst,
                                        std::memory_order_relaxed)) {
         next.release();
-        hp.reset_protection();
-        lf::HazardDomain::global().retire(cur);
+        epochs.retire(cur);
+        for (lf_order::Level* l : edit.dropped) epochs.retire(l);
         return true;
       }
+      edit.discard();  // nobody saw them
     }
   }
 

@@ -2,6 +2,7 @@
 // proof that the checks catch deliberately broken engines.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <array>
 
 #include "comparisons/order/designs.hpp"
@@ -228,4 +229,41 @@ TEST_CASE("order: the invariant checks and the hash notice a damaged state", "[u
   CHECK(damaged([](OrderState& s) { s.accounts[1].available = -s.accounts[1].available; }));  // 4, 1
   CHECK(damaged([](OrderState& s) { s.books[0].asks[0].price = 10; }));               // 5
   CHECK(damaged([](OrderState& s) { s.books[0].bids.clear(); }));                     // book vs orders
+}
+
+TEST_CASE("order: the lock-free id index gives each id to exactly one claimer", "[stress]") {
+  // Four threads claim the same 2,000 ids (in different orders, so they collide); every id
+  // must be won once. Then each winner frees its even ids, and the threads race again: each
+  // freed id is won once more, the others by nobody.
+  constexpr unsigned kThreads = 4;
+  constexpr OrderId kIds = 2'000;
+  lf_order::IdIndex index;
+  std::vector<std::vector<lf_order::OrderNode*>> won(kThreads), rewon(kThreads);
+  run_threads(kThreads, [&](unsigned t) {
+    for (OrderId i = 0; i < kIds; ++i) {
+      const OrderId id = t % 2 == 0 ? i : kIds - 1 - i;
+      if (auto* n = index.claim(id)) won[t].push_back(n);
+    }
+  });
+  std::vector<int> owners(kIds, 0);
+  for (const auto& w : won)
+    for (const auto* n : w) ++owners[n->id];
+  CHECK(std::count(owners.begin(), owners.end(), 1) == static_cast<long>(kIds));
+  for (const auto& w : won)
+    for (auto* n : w)
+      if (n->id % 2 == 0) lf_order::IdIndex::free(n);
+      else lf_order::IdIndex::placed(n);
+  run_threads(kThreads, [&](unsigned t) {
+    for (OrderId i = 0; i < kIds; ++i)
+      if (auto* n = index.claim(t % 2 == 0 ? i : kIds - 1 - i)) rewon[t].push_back(n);
+  });
+  std::vector<int> again(kIds, 0);
+  for (const auto& w : rewon)
+    for (const auto* n : w) ++again[n->id];
+  for (OrderId id = 0; id < kIds; ++id) {
+    INFO("id " << id);
+    CHECK(again[id] == (id % 2 == 0 ? 1 : 0));
+    REQUIRE(index.find(id) != nullptr);
+  }
+  CHECK(index.find(kIds) == nullptr);
 }
