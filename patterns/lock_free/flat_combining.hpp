@@ -60,7 +60,7 @@ template <class Core>
 class FlatCombiner {
  public:
   // Spins before a waiter sleeps (each: a check of its record and of the role, then a pause).
-  // See FlatCombiningOrderEngine for how the default was chosen.
+  // comparisons/order/flat_combining_order.hpp says why this default.
   static constexpr unsigned kDefaultSpins = 256;
   // Batches one combiner takes before it looks at the role again (bounds a session when
   // others are ready to combine).
