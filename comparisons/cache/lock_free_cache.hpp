@@ -32,10 +32,12 @@
 
 #include "comparisons/cache/contract.hpp"
 #include "patterns/lock_free/hazard_pointers.hpp"
+#include "patterns/lock_free/hooks.hpp"
 
 namespace cp {
 
-class LockFreeCache {
+template <class Hooks = lf::NoHooks>
+class LockFreeCacheT {
  public:
   static constexpr DesignTraits traits{
       .name = "lock-free",
@@ -46,14 +48,16 @@ class LockFreeCache {
       .waiting = Waiting::never,
       .eviction = "CLOCK over the key slots (second chance)",
   };
+  template <class H>
+  using with_hooks = LockFreeCacheT<H>;  // the progress test parks a thread inside put()
 
-  explicit LockFreeCache(CacheConfig config)
+  explicit LockFreeCacheT(CacheConfig config)
       : config_(check(config)),
         evicts_(config.capacity < config.key_space),
         slots_(config.key_space) {}
-  LockFreeCache(const LockFreeCache&) = delete;
-  LockFreeCache& operator=(const LockFreeCache&) = delete;
-  ~LockFreeCache() {  // no other thread: delete what the slots hold
+  LockFreeCacheT(const LockFreeCacheT&) = delete;
+  LockFreeCacheT& operator=(const LockFreeCacheT&) = delete;
+  ~LockFreeCacheT() {  // no other thread: delete what the slots hold
     for (auto& s : slots_) delete s.load(std::memory_order_relaxed);
   }
 
@@ -75,6 +79,7 @@ class LockFreeCache {
     std::atomic<Node*>& slot = slots_[key];
     Node* cur = slot.load(std::memory_order_relaxed);  // compared, never dereferenced
     for (;;) {
+      Hooks::at(lf::HookPoint::swap_before_cas, fresh);  // tests: the new node is built
       if (cur != nullptr) {  // overwrite: the size does not change
         // seq_cst: the hazard-pointer argument needs the unlink in the seq_cst order; it
         // also releases fresh's fields to readers.
@@ -161,5 +166,6 @@ class LockFreeCache {
   std::atomic<std::int64_t> size_{0};  // may dip below 0 for a moment when C >= N
   std::atomic<std::uint64_t> hand_{0};
 };
+using LockFreeCache = LockFreeCacheT<>;
 
 }  // namespace cp

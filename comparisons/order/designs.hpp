@@ -6,6 +6,8 @@
 
 #include "comparisons/order/actor_order.hpp"
 #include "comparisons/order/caf_order.hpp"
+#include "comparisons/order/flat_combining_order.hpp"
+#include "comparisons/order/lock_free_order.hpp"
 #include "comparisons/order/mutex_order.hpp"
 #include "comparisons/order/reference.hpp"
 #include "comparisons/order/rwlock_order.hpp"
@@ -25,6 +27,8 @@ using OrderDesigns = std::tuple<OrderReference,                      //
                                 SingleWriterOrderPipelined,          //
                                 ActorOrderEngine,                    //
                                 CafOrderEngine,                      //
-                                WorkStealingOrderEngine>;
+                                WorkStealingOrderEngine,             //
+                                FlatCombiningOrderEngine,            //
+                                LockFreeOrderEngine>;
 
 }  // namespace cp

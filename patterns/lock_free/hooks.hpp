@@ -23,6 +23,7 @@ enum class HookPoint {
   pop_before_cas,   // pop: `next` is read, the CAS that unlinks the top not yet tried
   push_before_cas,  // push: the new node is linked to the loaded top, CAS not yet tried
   add_before_rmw,   // counters: the key is checked, the one atomic step not yet taken
+  swap_before_cas,  // copy-on-write: a new version is built from the loaded one, not yet CASed in
 };
 
 constexpr std::string_view to_string(HookPoint p) {
@@ -31,6 +32,7 @@ constexpr std::string_view to_string(HookPoint p) {
     case HookPoint::pop_before_cas: return "pop: before CAS";
     case HookPoint::push_before_cas: return "push: before CAS";
     case HookPoint::add_before_rmw: return "add: before the atomic step";
+    case HookPoint::swap_before_cas: return "swap: new version built, before CAS";
   }
   return "?";
 }

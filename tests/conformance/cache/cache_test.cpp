@@ -2,6 +2,8 @@
 // proof that its checks catch the deliberately broken caches of broken_cache.hpp.
 #include <catch2/catch.hpp>
 
+#include <array>
+#include <cstdint>
 #include <stdexcept>
 #include <vector>
 
@@ -10,6 +12,7 @@
 #include "tests/conformance/cache/broken_cache.hpp"
 #include "tests/conformance/cache/cache_checks.hpp"
 #include "tests/support/design_test.hpp"
+#include "tests/support/progress_check.hpp"
 #include "tests/support/trait_checks.hpp"
 
 using namespace cp;
@@ -143,6 +146,40 @@ CP_DESIGN_TEST(cache_traits, "cache: declared traits hold", "[trait]", CacheDesi
   CP_REQUIRE_CLEAN(check_traits_consistent<TestType>(), 0);
   CP_REQUIRE_CLEAN(check_waiting_claim<TestType>(), 0);
   REQUIRE_FALSE(TestType::traits.eviction.empty());
+}
+
+// A design that declares lock_free = true offers `with_hooks<H>`, so a thread can be parked
+// inside put() (its new entry built, the CAS that publishes it not yet tried); the others must
+// still complete all their puts and gets, on the same keys. Afterwards the parked put retries
+// and, being the last write to its key, is what a get returns (no eviction), or the capacity
+// still holds (eviction).
+CP_DESIGN_TEST(cache_progress, "cache: lock-free, others progress while one put is parked",
+               "[trait]", CacheDesigns) {
+  if constexpr (TestType::traits.lock_free) {
+    using Hooked = typename TestType::template with_hooks<lf::ScriptedHooks>;
+    for (const CacheConfig config : {kMapConfig, kEvictingConfig}) {
+      INFO("key_space " << config.key_space << ", capacity " << config.capacity);
+      Hooked design(config);
+      const CacheValue parked_value = make_cache_value(0, 1'000'000);
+      std::array<std::uint64_t, 2> done{};     // each worker touches its own entry only
+      std::array<std::uint64_t, 2> errors{};
+      const auto r = run_with_one_parked(
+          lf::HookPoint::swap_before_cas,
+          [&] { (void)design.put(0, parked_value); },
+          [&](unsigned t) {
+            const std::uint64_t key = done[t] % config.key_space;  // key 0 included
+            if (design.put(key, make_cache_value(key, done[t])) != CacheError::ok) ++errors[t];
+            if (const auto v = design.get(key); v && !intact(*v)) ++errors[t];
+            ++done[t];
+          },
+          2, 500, std::chrono::seconds(60));
+      INFO(r.completed_while_parked << " of " << r.wanted << " put+get pairs completed while one put was parked");
+      CHECK(r.completed_while_parked == r.wanted);
+      CHECK(errors[0] + errors[1] == 0);
+      CHECK(design.size() <= design.capacity());
+      if (config.capacity >= config.key_space) CHECK(design.get(0) == std::optional(parked_value));
+    }
+  }
 }
 
 // ---- the suite catches bugs -----------------------------------------------------------------

@@ -2,11 +2,15 @@
 // proof that the checks catch deliberately broken engines.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <array>
+
 #include "comparisons/order/designs.hpp"
 #include "comparisons/order/driver.hpp"
 #include "tests/conformance/order/broken_order.hpp"
 #include "tests/conformance/order/order_checks.hpp"
 #include "tests/support/design_test.hpp"
+#include "tests/support/progress_check.hpp"
 #include "tests/support/trait_checks.hpp"
 
 using namespace cp;
@@ -80,6 +84,48 @@ CP_DESIGN_TEST(order_linearizable, "order: queries see every completed place", "
   if constexpr (TestType::traits.thread_safe && TestType::traits.linearizable_reads) {
     const auto s = seed();
     CP_REQUIRE_CLEAN(check_order_queries_see_completed<TestType>(s), s);
+  }
+}
+
+// A design that declares lock_free = true offers `with_hooks<H>`, so a thread can be parked
+// inside place() (between building its new book version and the CAS that would swap it in);
+// the other threads must still complete all of theirs, on the same symbol, and afterwards the
+// parked place retries on the current book and every invariant holds.
+CP_DESIGN_TEST(order_progress, "order: lock-free, others progress while one place is parked",
+               "[trait]", OrderDesigns) {
+  if constexpr (TestType::traits.lock_free) {
+    using Hooked = typename TestType::template with_hooks<lf::ScriptedHooks>;
+    const OrderConfig config{.symbols = 1, .accounts = 3, .initial_cash = 1'000'000'000};
+    Hooked design(config);
+    // Workers record in their own entries; the main thread reads them after the joins.
+    std::array<OrderId, 3> placed{};
+    std::array<Qty, 3> filled{};
+    std::array<Cash, 3> notional{};
+    auto record = [&](unsigned who, const PlaceReply& p) {
+      placed[who] += p.reject == Reject::none ? 1 : 0;
+      filled[who] += p.filled_qty;
+      notional[who] += p.filled_notional;
+    };
+    const auto r = run_with_one_parked(
+        lf::HookPoint::swap_before_cas,
+        [&] { record(2, design.place({1, 0, 0, Side::buy, 100, 5})); },
+        [&](unsigned t) {
+          // Worker 0 rests asks at 100..109, worker 1 buys 1 at 105: they trade.
+          const OrderId id = (OrderId{t} + 1) * 1'000'000 + placed[t];
+          record(t, t == 0 ? design.place({id, 1, 0, Side::sell, 100 + Price(id % 10), 2})
+                           : design.place({id, 2, 0, Side::buy, 105, 1}));
+        },
+        2, 500, std::chrono::seconds(60));
+    INFO(r.completed_while_parked << " of " << r.wanted << " places completed while one was parked");
+    CHECK(r.completed_while_parked == r.wanted);
+    CHECK(placed[0] + placed[1] + placed[2] == r.wanted + 1);  // every place accepted
+    const OrderState s = design.state();
+    CHECK(s.orders.size() == r.wanted + 1);
+    CHECK(s.trades > 0);
+    for (const auto& p : check_order_invariants(s)) FAIL_CHECK(p);
+    for (const auto& p : check_fill_totals(s, filled[0] + filled[1] + filled[2],
+                                           notional[0] + notional[1] + notional[2]))
+      FAIL_CHECK(p);
   }
 }
 
@@ -183,4 +229,41 @@ TEST_CASE("order: the invariant checks and the hash notice a damaged state", "[u
   CHECK(damaged([](OrderState& s) { s.accounts[1].available = -s.accounts[1].available; }));  // 4, 1
   CHECK(damaged([](OrderState& s) { s.books[0].asks[0].price = 10; }));               // 5
   CHECK(damaged([](OrderState& s) { s.books[0].bids.clear(); }));                     // book vs orders
+}
+
+TEST_CASE("order: the lock-free id index gives each id to exactly one claimer", "[stress]") {
+  // Four threads claim the same 2,000 ids (in different orders, so they collide); every id
+  // must be won once. Then each winner frees its even ids, and the threads race again: each
+  // freed id is won once more, the others by nobody.
+  constexpr unsigned kThreads = 4;
+  constexpr OrderId kIds = 2'000;
+  lf_order::IdIndex index;
+  std::vector<std::vector<lf_order::OrderNode*>> won(kThreads), rewon(kThreads);
+  run_threads(kThreads, [&](unsigned t) {
+    for (OrderId i = 0; i < kIds; ++i) {
+      const OrderId id = t % 2 == 0 ? i : kIds - 1 - i;
+      if (auto* n = index.claim(id)) won[t].push_back(n);
+    }
+  });
+  std::vector<int> owners(kIds, 0);
+  for (const auto& w : won)
+    for (const auto* n : w) ++owners[n->id];
+  CHECK(std::count(owners.begin(), owners.end(), 1) == static_cast<long>(kIds));
+  for (const auto& w : won)
+    for (auto* n : w)
+      if (n->id % 2 == 0) lf_order::IdIndex::free(n);
+      else lf_order::IdIndex::placed(n);
+  run_threads(kThreads, [&](unsigned t) {
+    for (OrderId i = 0; i < kIds; ++i)
+      if (auto* n = index.claim(t % 2 == 0 ? i : kIds - 1 - i)) rewon[t].push_back(n);
+  });
+  std::vector<int> again(kIds, 0);
+  for (const auto& w : rewon)
+    for (const auto* n : w) ++again[n->id];
+  for (OrderId id = 0; id < kIds; ++id) {
+    INFO("id " << id);
+    CHECK(again[id] == (id % 2 == 0 ? 1 : 0));
+    REQUIRE(index.find(id) != nullptr);
+  }
+  CHECK(index.find(kIds) == nullptr);
 }
