@@ -351,7 +351,7 @@ TEST_CASE("open loop: every open row of a series carries its floor and wait poli
 // seen at a load average of 10), only the coordinated-omission checks hold, and the test says so.
 TEST_CASE("open loop: the knee against the harness floor still finds a 10 ms stall",
           "[stress]") {
-  constexpr int kAttempts = 4;
+  constexpr int kAttempts = 3;
   constexpr std::uint64_t kUsableFloorNs = 800'000;  // 10x it is below the stall's p99
   cp::bench::RunOptions options;
   options.open_wait = OpenWait::sleep;
