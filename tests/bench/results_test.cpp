@@ -398,7 +398,7 @@ TEST_CASE("results: a row whose repetitions disagree is marked in the table, CSV
   REQUIRE(json.find("\"wide_spread\": true") != std::string::npos);
 }
 
-TEST_CASE("results: an open row carries its wait policy and harness floor; a closed row none",
+TEST_CASE("results: an open row carries its wait policy and harness floor, a closed row none",
           "[unit]") {
   using namespace cp::bench;
   RunResult closed;
@@ -412,8 +412,9 @@ TEST_CASE("results: an open row carries its wait policy and harness floor; a clo
   open.floor_measured = true;
   open.floor.p50 = 17'000;
   open.floor.p99 = 48'000;
-  std::vector<ReportRow> rows{ReportRow::of("r1", "counter", closed),
-                              ReportRow::of("r2", "counter", open)};
+  std::vector<ReportRow> rows;
+  rows.push_back(ReportRow::of("r1", "counter", RunResult(closed)));
+  rows.push_back(ReportRow::of("r2", "counter", std::move(open)));
   RunContext ctx{MachineInfo::detect(), TimerFloor{20, 40}, CompareOptions{}, "compare"};
   const auto header = csv_fields(rows_csv_header());
   auto column = [&](const ReportRow& row, const std::string& name) {
