@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "bench/harness/build_info.hpp"
+#include "bench/harness/open_loop.hpp"
 #include "bench/harness/options.hpp"
 #include "bench/harness/repeats.hpp"
 #include "bench/harness/runner.hpp"
@@ -322,6 +323,7 @@ inline void print_table(std::ostream& out, std::string_view title, std::string_v
   for (const auto& row : rows)  // +1: the "~" of a pipelined design
     design_width = std::max(design_width, row.result.design.size() + (row.result.pipelined ? 1 : 0));
   bool any_near_floor = false, any_behind = false, any_open = false, any_pipelined = false;
+  bool any_slept = false, any_spun = false;  // open rows' wait policies
   std::vector<std::string> untrusted;  // rows whose repetitions disagree
   std::size_t repeats = 0;
   const ReportRow* ref_row = reference_row(rows);
@@ -341,6 +343,7 @@ inline void print_table(std::ostream& out, std::string_view title, std::string_v
   cell("p99.9", 10);
   cell("max", 10);
   cell("svc p99", 10);
+  cell("floor p99", 10);
   cell("vs ref", 8);
   out << "  check\n";
   for (const auto& row : rows) {
@@ -350,6 +353,8 @@ inline void print_table(std::ostream& out, std::string_view title, std::string_v
     any_near_floor |= near;
     any_behind |= behind;
     any_open |= r.load == LoadModel::open;
+    any_slept |= r.load == LoadModel::open && r.open_wait == OpenWait::sleep;
+    any_spun |= r.load == LoadModel::open && r.open_wait == OpenWait::spin_tail;
     any_pipelined |= r.pipelined;
     const bool wide = row.spread.wide();
     repeats = std::max(repeats, row.spread.count());
@@ -371,6 +376,10 @@ inline void print_table(std::ostream& out, std::string_view title, std::string_v
     cell(format_ns(static_cast<double>(r.latency.p999)), 10);
     cell(format_ns(static_cast<double>(r.latency.max)), 10);
     cell(r.load == LoadModel::open ? format_ns(static_cast<double>(r.service.p99)) : "-", 10);
+    cell(r.load == LoadModel::open && r.floor_measured
+             ? format_ns(static_cast<double>(r.floor.p99))
+             : "-",
+         10);
     cell(row.vs_ref && r.load == LoadModel::closed
              ? format_fixed(*row.vs_ref, 2) + "x" + (wide || ref_wide ? "?" : "")
              : "-",
@@ -386,8 +395,17 @@ inline void print_table(std::ostream& out, std::string_view title, std::string_v
         << " interleaved repetitions, spread = (max - min) / median";
   if (any_open)
     out << "; open rows: ops/s achieved at the offered % of the closed row above, latency from\n"
-        << "each op's intended start, svc p99 = execute() time only";
+        << "each op's intended start, svc p99 = execute() time only, floor p99 = the harness alone\n"
+        << "(the same schedule with an empty operation, measured right after the row); the knee is\n"
+        << "the lowest rate whose p99 > " << format_fixed(kKneeFactor, 0)
+        << "x max(p50 at the lightest rate, floor p99 at that rate)";
   out << "\n";
+  if (any_slept)
+    out << "open clients slept to each intended start (absolute-deadline sleep, no spinning):\n"
+        << "clients + owned threads + 1 spare core exceed the cores\n";
+  if (any_spun)
+    out << "open clients spun the last " << kYieldAboveNs / 1000
+        << " us before each start (a core was left over)\n";
   if (!untrusted.empty()) {
     out << "? spread above " << format_fixed(100 * kWideSpreadFraction, 0)
         << "%: do not rank these rows (nor their vs ref):";

@@ -12,7 +12,9 @@
 // Latencies are integers in nanoseconds. For open rows the latency columns are measured from
 // each operation's intended start and the service_* columns (appended after the spec's
 // columns) hold execute() time only; for closed rows both are the same. A closed row's ops/s is
-// the median of its repetitions; repeats, min, max, spread and wide_spread follow at the end.
+// the median of its repetitions; repeats, min, max, spread and wide_spread follow at the end,
+// then, for open rows, the clients' wait policy (open_wait) and the harness's floor at the
+// row's schedule (floor_p50_ns, floor_p99_ns; empty for closed rows).
 #pragma once
 
 #include <cmath>
@@ -65,7 +67,8 @@ inline std::string rows_csv_header() {
          "seconds_requested,seed,ops,wall_s,ops_per_s,vs_ref,mean_ns,min_ns,p50_ns,p90_ns,"
          "p99_ns,p999_ns,p9999_ns,max_ns,timer_floor_ns,p50_near_floor,passed,detail,"
          "service_p50_ns,service_p99_ns,service_p999_ns,service_max_ns,unissued,"
-         "repeats,ops_per_s_min,ops_per_s_max,spread,wide_spread";
+         "repeats,ops_per_s_min,ops_per_s_max,spread,wide_spread,"
+         "open_wait,floor_p50_ns,floor_p99_ns";
 }
 
 inline std::string rows_csv_line(const ReportRow& row, const RunContext& ctx) {
@@ -129,7 +132,11 @@ inline std::string rows_csv_line(const ReportRow& row, const RunContext& ctx) {
   out << (s.empty() ? std::string() : format_fixed(s.min(), 1)) << ',';
   out << (s.empty() ? std::string() : format_fixed(s.max(), 1)) << ',';
   out << (s.empty() ? std::string() : format_fixed(s.fraction(), 4)) << ',';
-  out << int{s.wide()};
+  out << int{s.wide()} << ',';
+  // Open rows: how the clients waited, and the harness's floor at the row's schedule.
+  out << (open ? std::string(to_string(r.open_wait)) : std::string()) << ',';
+  out << (open && r.floor_measured ? std::to_string(r.floor.p50) : std::string()) << ',';
+  out << (open && r.floor_measured ? std::to_string(r.floor.p99) : std::string());
   return out.str();
 }
 
@@ -279,6 +286,15 @@ inline std::string results_json(const std::vector<ReportRow>& rows, const RunCon
         << "      \"service_p50_ns\": " << r.service.p50 << ",\n"
         << "      \"service_p99_ns\": " << r.service.p99 << ",\n"
         << "      \"unissued\": " << r.unissued << ",\n"
+        << "      \"open_wait\": "
+        << (open ? "\"" + std::string(to_string(r.open_wait)) + "\"" : std::string("null"))
+        << ",\n"
+        << "      \"floor_p50_ns\": "
+        << (open && r.floor_measured ? std::to_string(r.floor.p50) : std::string("null"))
+        << ",\n"
+        << "      \"floor_p99_ns\": "
+        << (open && r.floor_measured ? std::to_string(r.floor.p99) : std::string("null"))
+        << ",\n"
         << "      \"ops_per_s_samples\": [";
     for (std::size_t k = 0; k < row.spread.count(); ++k)
       out << (k ? ", " : "") << json_number(row.spread.samples[k]);

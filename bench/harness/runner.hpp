@@ -52,7 +52,22 @@
 
 namespace cp::bench {
 
+// How an open-loop client waits for its next intended start (open_loop.hpp, choose_open_wait).
+//   sleep     - an absolute-deadline sleep to the start: the core is free meanwhile.
+//   spin_tail - sleep, then yield, then spin the last microseconds: more precise, but it holds
+//               a core that the design's own threads may need.
+enum class OpenWait { sleep, spin_tail };
+
+constexpr std::string_view to_string(OpenWait w) {
+  return w == OpenWait::sleep ? "sleep" : "spin-tail";
+}
+
 struct RunOptions {
+  // Cores the open-loop wait policy counts (0: std::thread::hardware_concurrency()).
+  unsigned cores = 0;
+  // The open-loop wait policy; empty: choose_open_wait (open_loop.hpp) decides per row.
+  std::optional<OpenWait> open_wait;
+
   // Warm-up before measuring: max(min_warmup, warmup_fraction * seconds), capped at max_warmup.
   double warmup_fraction = 0.1;
   double min_warmup_seconds = 0.01;
@@ -105,6 +120,11 @@ struct RunResult {
   LatencyHistogram histogram;
   LatencySummary latency;
   LatencySummary service;      // execute() time only; equal to `latency` for closed rows
+  // Open loop: how the clients waited for each start, and the harness's own floor: the same
+  // schedule (clients, rate, window, wait) with an empty operation, measured beside the row.
+  OpenWait open_wait = OpenWait::sleep;
+  bool floor_measured = false;
+  LatencySummary floor;
   Verdict verdict;
 
   unsigned runnable_threads() const { return threads + traits.owned_threads; }

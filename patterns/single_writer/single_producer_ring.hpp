@@ -13,6 +13,15 @@
 // cached_published_) and re-reads the shared one only when the copy says "full" / "empty":
 // on a busy ring most pushes and pops then touch no line the other thread writes.
 //
+// The consumer also frees slots lazily: while more published items are waiting (it is
+// behind), it stores consumed_ only once every release_every_ items (capacity / 8, at most
+// kReleaseEvery), and at once whenever it has caught up with what it saw published. Why: a
+// consumer taking one item at a time wrote consumed_ per item, and a producer that found the
+// ring full re-read it per item, so the line moved between the cores twice per item; this was
+// the ring's slow mode in the 1-producer-1-consumer benchmark (bench/queues/README.md). A
+// slot freed late delays a producer only while the consumer has work queued, never beyond the
+// moment it catches up, so no wait can hang on it.
+//
 // Contract:
 //   - bounded (capacity, a power of two); never allocates after construction;
 //   - FIFO; the consumer sees items with sequences 0, 1, 2, ... in order;
@@ -52,6 +61,7 @@ class SingleProducerRing {
   explicit SingleProducerRing(std::size_t capacity, Wait* data_wait = nullptr)
       : capacity_(checked_ring_capacity(capacity)),
         mask_(capacity_ - 1),
+        release_every_(std::min<std::size_t>(kReleaseEvery, capacity_ / 8)),
         slots_(std::make_unique<T[]>(capacity_)),
         data_wait_(data_wait != nullptr ? data_wait : &own_data_wait_) {}
 
@@ -103,8 +113,9 @@ class SingleProducerRing {
   // ---- used by the consumer ----------------------------------------------------------------
 
   // consume_batch: calls f(T& item, std::uint64_t sequence) for each item available now, up
-  // to max_batch, in order; then frees all their slots with one store. Returns the count.
-  // If f throws, the items handed out so far (including the throwing one) count as consumed.
+  // to max_batch, in order; then frees their slots with one store (deferred while more items
+  // are waiting, up to release_every_ items; see the header). Returns the count. If f throws,
+  // the items handed out so far (including the throwing one) count as consumed.
   template <class F>
   std::size_t consume_batch(F&& f, std::size_t max_batch) {
     if (cached_published_ - next_read_ < max_batch) {
@@ -152,7 +163,8 @@ class SingleProducerRing {
   // acquire: pairs with close()'s release store.
   bool closed() const { return closed_.load(std::memory_order_acquire); }
   std::size_t capacity() const { return capacity_; }
-  // Items pushed and not yet released by the consumer; a snapshot, never above capacity.
+  // Items pushed and not yet released by the consumer (released lazily: see the header); a
+  // snapshot, never above capacity.
   std::size_t size_approx() const {
     // Published first, consumed second: consumed can only have grown meanwhile, so the
     // difference never exceeds capacity (it can undershoot, hence the clamp at 0).
@@ -167,14 +179,23 @@ class SingleProducerRing {
     std::uint64_t begin = ring.next_read_;
     ~Release() {
       if (ring.next_read_ == begin) return;
+      // Behind (more published items cached) and fewer than release_every_ unfreed: later.
+      if (ring.next_read_ != ring.cached_published_ &&
+          ring.next_read_ - ring.released_ < ring.release_every_)
+        return;
+      ring.released_ = ring.next_read_;
       // release: pairs with the producer's load_acquire of consumed_ (try_push, push).
       ring.consumed_.store_release(ring.next_read_);
       ring.space_wait_.signal();
     }
   };
 
+  // The most items the consumer leaves unfreed while it is behind (capacity / 8 when smaller).
+  static constexpr std::size_t kReleaseEvery = 32;
+
   const std::size_t capacity_;
   const std::size_t mask_;
+  const std::size_t release_every_;
   const std::unique_ptr<T[]> slots_;
   Wait own_data_wait_;
   Wait space_wait_;
@@ -190,6 +211,7 @@ class SingleProducerRing {
   // Consumer-private.
   alignas(kCacheLine) std::uint64_t next_read_ = 0;
   std::uint64_t cached_published_ = 0;
+  std::uint64_t released_ = 0;  // the last value stored to consumed_
 };
 
 }  // namespace cp::sw

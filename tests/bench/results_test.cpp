@@ -397,3 +397,47 @@ TEST_CASE("results: a row whose repetitions disagree is marked in the table, CSV
   REQUIRE(json.find("\"ops_per_s_samples\": [150, 90, 151, 149, 150]") != std::string::npos);
   REQUIRE(json.find("\"wide_spread\": true") != std::string::npos);
 }
+
+TEST_CASE("results: an open row carries its wait policy and harness floor, a closed row none",
+          "[unit]") {
+  using namespace cp::bench;
+  RunResult closed;
+  closed.design = "mutex";
+  closed.threads = 2;
+  RunResult open = closed;
+  open.load = LoadModel::open;
+  open.offered_rate = 1000;
+  open.rate_percent = 10;
+  open.open_wait = OpenWait::sleep;
+  open.floor_measured = true;
+  open.floor.p50 = 17'000;
+  open.floor.p99 = 48'000;
+  std::vector<ReportRow> rows;
+  rows.push_back(ReportRow::of("r1", "counter", RunResult(closed)));
+  rows.push_back(ReportRow::of("r2", "counter", std::move(open)));
+  RunContext ctx{MachineInfo::detect(), TimerFloor{20, 40}, CompareOptions{}, "compare"};
+  const auto header = csv_fields(rows_csv_header());
+  auto column = [&](const ReportRow& row, const std::string& name) {
+    const auto fields = csv_fields(rows_csv_line(row, ctx));
+    REQUIRE(fields.size() == header.size());
+    const auto at = std::find(header.begin(), header.end(), name);
+    REQUIRE(at != header.end());
+    return fields[at - header.begin()];
+  };
+  REQUIRE(column(rows[1], "open_wait") == "sleep");
+  REQUIRE(column(rows[1], "floor_p50_ns") == "17000");
+  REQUIRE(column(rows[1], "floor_p99_ns") == "48000");
+  REQUIRE(column(rows[0], "open_wait").empty());
+  REQUIRE(column(rows[0], "floor_p99_ns").empty());
+  const std::string json = results_json(rows, ctx);
+  REQUIRE(json.find("\"floor_p99_ns\": 48000") != std::string::npos);
+  REQUIRE(json.find("\"open_wait\": \"sleep\"") != std::string::npos);
+  REQUIRE(json.find("\"floor_p99_ns\": null") != std::string::npos);
+
+  std::ostringstream table;
+  print_table(table, "counter", "keys=64", rows, TimerFloor{20, 40});
+  INFO(table.str());
+  REQUIRE(table.str().find("floor p99") != std::string::npos);
+  REQUIRE(table.str().find("48.0 us") != std::string::npos);
+  REQUIRE(table.str().find("absolute-deadline sleep") != std::string::npos);
+}

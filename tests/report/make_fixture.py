@@ -29,6 +29,7 @@ MACHINE = {
     "compiler": "g++ 12.2.0", "build": "Release",
 }
 TIMER_FLOOR_NS = 21
+OPEN_FLOOR_NS = (40, 60)  # the harness floor's p50, p99 beside each open row: below every p50
 SEED = 20261122
 SECONDS = 0.5
 
@@ -143,6 +144,7 @@ ROWS_COLUMNS = [
     "wall_s", "ops_per_s", "vs_ref", "mean_ns", "min_ns", "p50_ns", "p90_ns", "p99_ns",
     "p999_ns", "p9999_ns", "max_ns", "timer_floor_ns", "p50_near_floor", "passed", "detail",
     "repeats", "ops_per_s_min", "ops_per_s_max", "spread", "wide_spread",
+    "open_wait", "floor_p50_ns", "floor_p99_ns",
 ]
 REPEATS = 5           # closed rows: the median of 5 repetitions, 3% apart end to end
 PERCENTILE_COLUMNS = ["run_id", "workload", "table", "design", "threads", "load",
@@ -239,6 +241,9 @@ def make_rows(tables):
             "ops_per_s_max": f"{tput * 1.015:.1f}" if load == "closed" else "",
             "spread": "0.0300" if load == "closed" else "",
             "wide_spread": 0,
+            "open_wait": "sleep" if load == "open" else "",
+            "floor_p50_ns": OPEN_FLOOR_NS[0] if load == "open" else "",
+            "floor_p99_ns": OPEN_FLOOR_NS[1] if load == "open" else "",
         }
         rows.append(r)
         for p, ns in curve(lat):

@@ -3,7 +3,8 @@
     RULES_TEXT     - the rules in prose, printed on the results page above the tables
     Candidate      - one design's number in one situation
     Pick           - one situation of one table: the winner(s), the runner-up, notes
-    Knee           - one design's open-loop sweep: where its p99 leaves 10x its p50
+    Knee           - one design's open-loop sweep: where its p99 leaves 10x its light-load p50
+                     (or the harness floor's p99)
     kept_rate      - whether an open-loop row achieved >= 90% of its offered rate
     knees          - the Knee of every design at one thread count of one table
     decide_table   - every Pick of one table, in the order the page shows them
@@ -27,10 +28,12 @@ The rules (the page repeats them; bench/report/README.md explains why):
     ranks them among themselves at cores: which actor runtime, for a reader who has chosen
     message passing; the other situations rank them with every design.
   * A design's open-loop knee: sweeping the offered rate upward, the first rate at which its
-    p99 exceeds 10x its p50 (its p50 at that rate, or at the lightest rate measured, whichever
-    is lower: at saturation open-loop latencies all grow together, and the ratio within one
-    row alone would hide the collapse). The load it keeps is the highest offered rate below
-    the knee at which it also achieved >= 90% of the offered rate.
+    p99 exceeds 10x max(its p50 at the lightest rate measured, the harness floor's p99 at that
+    rate). The light-load p50, not the row's own: at saturation open-loop latencies all grow
+    together, and the ratio within one row would hide the collapse. The floor (the same
+    schedule with an empty operation, measured beside each open row): a p99 the harness alone
+    reaches is the client's wake-up, not the design. The load it keeps is the highest offered
+    rate below the knee at which it also achieved >= 90% of the offered rate.
 """
 
 from dataclasses import dataclass, field
@@ -38,7 +41,7 @@ from dataclasses import dataclass, field
 from .units import format_ns, format_percent, format_rate
 
 TIE_FRACTION = 0.05          # values within 5% of the best are named together
-TAIL_FACTOR = 10.0           # the knee: p99 > 10x p50
+TAIL_FACTOR = 10.0           # the knee: p99 > 10x max(light-load p50, floor p99)
 KEPT_ACHIEVED_FRACTION = 0.90  # a rate is kept only if >= 90% of it was achieved
 
 RULES_TEXT = [
@@ -62,11 +65,14 @@ RULES_TEXT = [
     "*At cores* is the highest measured client thread count <= the machine's cores; "
     "*oversubscribed* is the highest measured thread count when it exceeds the cores.",
     f"*Knee*: sweeping a design's offered rate upward (open loop, latency from the intended "
-    f"start), the first rate at which its p99 exceeds {TAIL_FACTOR:g}x its p50 (the p50 at "
-    f"that rate or at the lightest rate, whichever is lower: at saturation all open-loop "
-    f"latencies grow together, so the ratio within one row would hide the collapse). The load "
-    f"a design *keeps* is the highest offered rate below its knee at which it also achieved "
-    f">= {KEPT_ACHIEVED_FRACTION:.0%} of the offered rate; the highest kept rate wins.",
+    f"start), the first rate at which its p99 exceeds {TAIL_FACTOR:g}x the larger of its p50 at "
+    f"the lightest rate and the harness floor's p99 at that rate (the floor: the same "
+    f"schedule with an empty operation, measured beside each open row; a p99 the harness "
+    f"alone reaches is the clients' wake-up, not the design). The light-load p50, not the "
+    f"row's own: at saturation all open-loop latencies grow together, so the ratio within one "
+    f"row would hide the collapse. The load a design *keeps* is the highest offered rate below "
+    f"its knee at which it also achieved >= {KEPT_ACHIEVED_FRACTION:.0%} of the offered rate; "
+    f"the highest kept rate wins.",
 ]
 
 
@@ -185,21 +191,30 @@ class Knee:
     pipelined: bool
     rows: list               # the design's open rows at this thread count, by offered rate
     light_p50: float         # p50 at the lightest offered rate
-    knee_row: object = None  # the first row whose p99 > TAIL_FACTOR x p50, or None
+    knee_row: object = None  # the first row past knee_threshold, or None
     kept_row: object = None  # the highest row below the knee that kept the rate, or None
     failed: list = field(default_factory=list)  # rows whose check failed
 
     def describe(self):
-        """The issue's sentence: "p99 exceeds 10x p50 at offered rate X" (or that it did not)."""
+        """The issue's sentence: "p99 exceeds 10x p50 at offered rate X" (or that it did not);
+        "10x the harness floor's p99" where the floor set the bar."""
         if self.knee_row is not None:
             r = self.knee_row
-            if self.light_p50 < r.p50_ns:
+            floor = r.floor_p99_ns or 0
+            if floor > self.light_p50:
+                what = "the harness floor's p99"
+                base = (f"floor p99 {format_ns(floor)} at that rate (p50 "
+                        f"{format_ns(self.light_p50)} at "
+                        f"{format_percent(self.rows[0].rate_percent)})")
+            elif r is not self.rows[0]:
+                what = "p50"
                 base = (f"p50 {format_ns(self.light_p50)} at "
                         f"{format_percent(self.rows[0].rate_percent)} (its own p50: "
                         f"{format_ns(r.p50_ns)})")
             else:
+                what = "p50"
                 base = f"its p50 {format_ns(r.p50_ns)}"
-            return (f"p99 exceeds {TAIL_FACTOR:g}x p50 at offered rate "
+            return (f"p99 exceeds {TAIL_FACTOR:g}x {what} at offered rate "
                     f"{format_rate(r.offered_per_s)}/s ({format_percent(r.rate_percent)} of its "
                     f"closed-loop rate): p99 {format_ns(r.p99_ns)} vs {base}")
         top = self.rows[-1]
@@ -207,6 +222,8 @@ class Knee:
                 f"measured, {format_rate(top.offered_per_s)}/s "
                 f"({format_percent(top.rate_percent)}): p99 {format_ns(top.p99_ns)}, "
                 f"p50 {format_ns(top.p50_ns)}")
+        if top.floor_p99_ns:
+            text += f", harness floor p99 {format_ns(top.floor_p99_ns)}"
         short = [r for r in self.rows if not kept_rate(r)]
         if short:
             text += "; but it achieved only " + ", ".join(
@@ -219,8 +236,14 @@ def kept_rate(row):
     return row.achieved_per_s >= KEPT_ACHIEVED_FRACTION * row.offered_per_s
 
 
+def knee_threshold(row, light_p50):
+    """The p99 above which `row` is past the knee: 10x the larger of the design's p50 at the
+    lightest rate and the harness floor's p99 at the row's rate (0 when the file has none)."""
+    return TAIL_FACTOR * max(light_p50, row.floor_p99_ns or 0)
+
+
 def _exceeds(row, light_p50):
-    return row.p99_ns > TAIL_FACTOR * min(row.p50_ns, light_p50)
+    return row.p99_ns > knee_threshold(row, light_p50)
 
 
 def knees(table, threads):

@@ -27,9 +27,11 @@ ROWS_COLUMNS = (
     "p999_ns", "p9999_ns", "max_ns", "timer_floor_ns", "p50_near_floor", "passed", "detail",
 )
 
-# Columns a newer runner appends (closed rows as repeated, interleaved runs). Read when present;
-# an older rows.csv without them reads as one repetition per row, spread unknown.
-OPTIONAL_ROWS_COLUMNS = ("repeats", "ops_per_s_min", "ops_per_s_max", "spread", "wide_spread")
+# Columns a newer runner appends (closed rows as repeated, interleaved runs; open rows' wait
+# policy and harness floor). Read when present; an older rows.csv without them reads as one
+# repetition per row, spread unknown, no floor.
+OPTIONAL_ROWS_COLUMNS = ("repeats", "ops_per_s_min", "ops_per_s_max", "spread", "wide_spread",
+                         "open_wait", "floor_p50_ns", "floor_p99_ns")
 
 PERCENTILES_COLUMNS = (
     "run_id", "workload", "table", "design", "threads", "load", "rate_percent", "percentile",
@@ -91,6 +93,9 @@ class Row:
     ops_per_s_max: float = None
     spread: float = None      # (max - min) / median of the repetitions; None if unknown
     wide_spread: bool = False  # the runner marked the spread as too wide to rank the row
+    open_wait: str = None     # open rows: "sleep" or "spin-tail" (how clients waited)
+    floor_p50_ns: float = None  # open rows: the harness alone at the same schedule
+    floor_p99_ns: float = None
     line: int = 0             # where it was read, for messages
     curve: list = field(default_factory=list)  # [(percentile, latency_ns)], ascending
 
@@ -244,6 +249,8 @@ ROW_PARSERS = {
 OPTIONAL_ROW_PARSERS = {
     "repeats": _count, "ops_per_s_min": _optional_number, "ops_per_s_max": _optional_number,
     "spread": _optional_number, "wide_spread": _flag,
+    "open_wait": lambda v: v or None, "floor_p50_ns": _optional_number,
+    "floor_p99_ns": _optional_number,
 }
 
 PERCENTILE_PARSERS = {

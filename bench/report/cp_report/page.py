@@ -69,6 +69,10 @@ def _rows_table(results, table):
     header = ["| design | threads | load | ops/s | spread | p50 | p99 | p99.9 | max | vs ref | "
               "check |",
               "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
+    # Open rows add the harness floor's p99 at the same schedule, when the file has it.
+    open_header = [header[0].replace("| max |", "| max | floor p99 |"),
+                   header[1].replace("| ---: | ---: | --- |", "| ---: | ---: | ---: | --- |")]
+    with_floor = any(r.floor_p99_ns is not None for r in table.open_rows())
     lines = []
     any_near = any_wide = False
     ordered = _row_order(table, results.designs)
@@ -79,19 +83,22 @@ def _rows_table(results, table):
             lines.append("Closed loop (saturation):" if r.closed else
                          "Open loop (offered rate as a percent of the same design's closed-loop "
                          "rate at the same thread count):")
-            lines += [""] + header
+            lines += [""] + (open_header if with_floor and not r.closed else header)
         any_near |= r.p50_near_floor
         ref = table.reference_row()
         doubt = r.untrusted or (ref is not None and ref.untrusted)
         any_wide |= r.untrusted
         vs_ref = "-" if r.vs_ref is None else f"{r.vs_ref:.2f}x" + ("?" if doubt else "")
         spread = "-" if r.spread is None or r.repeats < 2 else f"{r.spread:.0%}"
+        floor = []
+        if with_floor and not r.closed:
+            floor = ["-" if r.floor_p99_ns is None else format_ns(r.floor_p99_ns)]
         lines.append("| " + " | ".join(_cell(c) for c in (
             r.label(), _threads_cell(r), _load_cell(r),
             format_rate(r.ops_per_s) + ("?" if r.untrusted else ""), spread,
             format_ns(r.p50_ns) + ("\\*" if r.p50_near_floor else ""), format_ns(r.p99_ns),
-            format_ns(r.p999_ns), format_ns(r.max_ns), vs_ref)) + " | " + _cell(_check_cell(r))
-            + " |")
+            format_ns(r.p999_ns), format_ns(r.max_ns), *floor, vs_ref)) + " | "
+            + _cell(_check_cell(r)) + " |")
     notes = []
     repeats = max((r.repeats for r in table.closed_rows()), default=1)
     if repeats > 1:
@@ -108,7 +115,15 @@ def _rows_table(results, table):
                      "reply, so they are never compared with the synchronous rows' latency.")
     if any(not r.closed for r in table.rows):
         notes.append("Open-loop rows: ops/s is the achieved rate; latency counts from each "
-                     "operation's intended start (coordinated omission corrected).")
+                     "operation's intended start (coordinated omission corrected)."
+                     + (" Floor p99: the harness alone, the same schedule with an empty "
+                        "operation, measured right after the row." if with_floor else ""))
+        waits = sorted({r.open_wait for r in table.open_rows() if r.open_wait})
+        if "sleep" in waits:
+            notes.append("Open-loop clients slept to each intended start (absolute-deadline "
+                         "sleep, no spinning) where clients + owned threads + one spare core "
+                         "exceeded the cores, so as not to take a core from a design's own "
+                         "threads.")
     return lines + ([""] + notes if notes else [])
 
 
@@ -229,7 +244,8 @@ def render_page(results, names, figure_dir, command, source):
             out.append("")
         kl = _knee_lines(table)
         if kl:
-            out += [f"Where each design's p99 exceeds {TAIL_FACTOR:g}x its p50 (open loop; the "
+            out += [f"Where each design's p99 exceeds {TAIL_FACTOR:g}x its p50 at the lightest "
+                    "rate, or the harness floor's p99 when that is larger (open loop; the "
                     "rule is under [which design](#which-design-for-which-situation)):", ""]
             out += kl
         else:

@@ -260,6 +260,10 @@ def plot_latency_vs_load(results, table, colours, directory, base):
                     linewidth=1.6, label=k.design + (" (pipelined)" if k.pipelined else ""))
             ax.plot(xs, [max(r.p50_ns, 1.0) for r in k.rows], color=c, linestyle=style,
                     linewidth=1.0, alpha=0.3)
+            floors = [(r.offered_per_s, r.floor_p99_ns) for r in k.rows if r.floor_p99_ns]
+            if floors:  # the harness alone at the same schedule
+                ax.plot([x for x, _ in floors], [max(f, 1.0) for _, f in floors], color=c,
+                        linestyle=":", linewidth=1.0, alpha=0.6)
             for r in k.rows:
                 kept = kept_rate(r)
                 ax.plot([r.offered_per_s], [max(r.p99_ns, 1.0)], marker="o", markersize=4,
@@ -283,8 +287,11 @@ def plot_latency_vs_load(results, table, colours, directory, base):
     extra = [
         Line2D([], [], color="0.3", linewidth=1.6, label="p99"),
         Line2D([], [], color="0.3", linewidth=1.0, alpha=0.3, label="p50 (faint)"),
+        Line2D([], [], color="0.3", linewidth=1.0, alpha=0.6, linestyle=":",
+               label="floor p99: the harness alone, same schedule"),
         Line2D([], [], color="0.3", marker="o", markersize=11, markerfacecolor="none",
-               linestyle="none", label=f"knee: p99 > {TAIL_FACTOR:g}x p50"),
+               linestyle="none",
+               label=f"knee: p99 > {TAIL_FACTOR:g}x max(light-load p50, floor p99)"),
         Line2D([], [], color="0.3", marker="o", markersize=4, markerfacecolor="white",
                linestyle="none",
                label=f"achieved < {KEPT_ACHIEVED_FRACTION:.0%} of offered"),

@@ -174,6 +174,38 @@ TEMPLATE_TEST_CASE("rings: a throwing consumer still releases the items it was h
   REQUIRE(first == 3);
 }
 
+TEST_CASE("SingleProducerRing: a consumer behind frees slots in steps, and all once caught up",
+          "[unit]") {
+  // Capacity 64: the consumer frees at most every 64 / 8 = 8 items while more are waiting.
+  SingleProducerRing<int, BusySpinWaitStrategy> ring(64);
+  for (int i = 0; i < 64; ++i) REQUIRE(ring.try_push(int{i}));
+  int next = 0;
+  auto take_one = [&] {
+    return ring.consume_batch([&](int& v, std::uint64_t seq) {
+      REQUIRE(v == next);
+      REQUIRE(seq == static_cast<std::uint64_t>(next));
+      ++next;
+    }, 1);
+  };
+  for (int i = 0; i < 7; ++i) REQUIRE(take_one() == 1);
+  REQUIRE(ring.size_approx() == 64);  // 7 consumed, none freed yet: still behind
+  REQUIRE_FALSE(ring.try_push(int{64}));
+  REQUIRE(take_one() == 1);           // the 8th frees all 8
+  REQUIRE(ring.size_approx() == 56);
+  for (int i = 64; i < 72; ++i) REQUIRE(ring.try_push(int{i}));
+  REQUIRE_FALSE(ring.try_push(int{72}));
+  // Catching up frees everything at once, whatever the step: nothing stays held.
+  REQUIRE(ring.consume_batch([&](int& v, std::uint64_t) { REQUIRE(v == next++); }, 1000) == 64);
+  REQUIRE(ring.size_approx() == 0);
+  REQUIRE(next == 72);
+  // A small ring (capacity / 8 < 2) frees every item at once.
+  SingleProducerRing<int, BusySpinWaitStrategy> small(8);
+  for (int i = 0; i < 8; ++i) REQUIRE(small.try_push(int{i}));
+  REQUIRE(small.consume_batch([](int&, std::uint64_t) {}, 1) == 1);
+  REQUIRE(small.size_approx() == 7);
+  REQUIRE(small.try_push(int{8}));
+}
+
 TEST_CASE("MultiProducerRing: close from another thread while producers wait for space loses nothing",
           "[stress]") {
   const auto s = seed();
