@@ -196,6 +196,7 @@ int main(int argc, char** argv) {
 // How to run (Release):
 //   cmake --preset release && cmake --build --preset release --target l08_fork_join
 //   ./build/release/lessons/08-work-stealing/l08_fork_join
-// What to expect: every row "yes". std::async starts one thread per split: about
-// items / cutoff threads a sort, hundreds of them alive at once, all competing for the
-// cores; --cutoff=256 multiplies that by 16. task_group's splits are tasks on a fixed pool.
+// What to expect: every row "yes". std::async starts one thread per split: between
+// items / cutoff and twice that a sort (834 with the defaults), often a hundred or more alive
+// at once, all competing for the cores; --cutoff=256 multiplies that by 16. task_group's
+// splits are tasks on a fixed pool.
