@@ -134,7 +134,9 @@ TEST_CASE("compare: batch rows are labelled, explained and compared with the ref
   for (std::string line; std::getline(lines, line);)
     if (line.rfind("work-stealing batch#", 0) == 0) {
       found = true;
-      REQUIRE(contains(line, "x  pass"));
+      // "?" after the x: the repetitions' spread was wide (a slow sanitizer build, a loaded
+      // machine); the value is still a ratio.
+      REQUIRE((contains(line, "x  pass") || contains(line, "x?  pass")));
     }
   REQUIRE(found);
 
