@@ -105,6 +105,7 @@ inline void print_design_list(std::ostream& out) {
       if (t.exposes_commit_order) out << "; exposes commit order";
       if (t.owned_threads) out << "; owns " << t.owned_threads << " thread(s)";
       if (design_is_pipelined<D>()) out << "; pipelined";
+      if (design_is_batch_row<D>()) out << "; batch row (work-stealing.batch commands per call)";
       if (!t.eviction.empty()) out << "; eviction " << t.eviction;
       out << "]\n";
     });
@@ -235,6 +236,7 @@ inline int run_compare(const std::vector<std::string>& args, std::ostream& termi
         r.design = std::string(D::traits.name);
         r.traits = D::traits;
         r.pipelined = design_is_pipelined<D>();
+        r.batched = design_is_batch_row<D>();
         r.threads = plan.threads;
         r.load = plan.load;
         r.requested_seconds = opts.seconds;

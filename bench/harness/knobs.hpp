@@ -206,6 +206,15 @@ inline const std::vector<KnobSpec>& knob_specs() {
                     &Knobs::order, &OrderParams::cross_percent, 0, 100),
       unsigned_knob("order.prefill", "resting orders per side and symbol before the run, 0..4096",
                     &Knobs::order, &OrderParams::prefill_per_side, 0, 4096),
+      {"work-stealing.batch",
+       "commands per call of the work-stealing batch rows (all workloads), 1..65536",
+       [](const Knobs& k) { return std::to_string(k.counter.batch); },
+       [](Knobs& k, const std::string& v) -> std::optional<std::string> {
+         const auto n = parse_in(v, 1, 65536);
+         if (!n) return "'" + v + "' is not an integer in 1..65536";
+         k.counter.batch = k.cache.batch = k.order.batch = static_cast<std::uint32_t>(*n);
+         return std::nullopt;
+       }},
       {"single-writer.wait",
        "how single-writer owners and callers wait: blocking, phased-backoff, yielding or "
        "busy-spin (spinning on 2 cores with 8 clients is the trap to see)",

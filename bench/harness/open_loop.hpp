@@ -216,6 +216,7 @@ void open_client_loop(Driver& driver, typename Driver::Thread& state,
   prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);  // precise sleeps for this thread (see above)
   LatencyHistogram latency, service;  // locals: see closed_client_loop
   std::uint64_t ops = 0, unissued = 0;
+  const std::uint64_t per_call = commands_per_call(driver);  // a batch row's schedule is in calls
   BenchClock::time_point last_end{};   // the last recorded completion
   BenchClock::time_point prev_end = t0; // the last completion, recorded or not
   for (std::uint64_t i = 0;; ++i) {
@@ -231,7 +232,7 @@ void open_client_loop(Driver& driver, typename Driver::Thread& state,
         if (owed >= window.end_ns) break;
         if (owed < window.measure_from_ns) continue;
         latency.record(static_cast<std::uint64_t>(behind_at - owed));
-        ++unissued;
+        unissued += per_call;
       }
       break;
     }
@@ -244,7 +245,7 @@ void open_client_loop(Driver& driver, typename Driver::Thread& state,
     if (offset >= window.measure_from_ns) {
       latency.record(elapsed_ns(intended, end));         // includes waiting behind earlier ops
       service.record(elapsed_ns(start, end));
-      ++ops;
+      ops += per_call;
       last_end = end;
     }
   }
@@ -266,7 +267,10 @@ RunResult open_window(detail::RowSession<Driver>& session, unsigned threads,
                       OpenWait wait) {
   if (!(offered_rate_per_s > 0) || !std::isfinite(offered_rate_per_s))
     throw std::invalid_argument("run_open_loop: the offered rate must be > 0");
-  const OpenLoopSchedule schedule{threads == 0 ? 1 : threads, offered_rate_per_s};
+  // The timetable is in calls: a batch row's call carries commands_per_call commands.
+  const OpenLoopSchedule schedule{
+      threads == 0 ? 1 : threads,
+      offered_rate_per_s / static_cast<double>(commands_per_call(session.driver()))};
   const double warmup = options.warmup_for(seconds);
   const detail::OpenLoopWindow window{
       static_cast<std::int64_t>(warmup * 1e9), static_cast<std::int64_t>((warmup + seconds) * 1e9),

@@ -311,6 +311,11 @@ inline std::string without_threads_token(std::string params) {
   return params;
 }
 
+// row_label: the design's name, "~" for a pipelined design, "#" for a batch row.
+inline std::string row_label(const RunResult& r) {
+  return r.design + (r.pipelined ? "~" : "") + (r.batched ? "#" : "");
+}
+
 // print_table: one workload table, rows in run order (design x threads x load).
 inline void print_table(std::ostream& out, std::string_view title, std::string_view params,
                         const std::vector<ReportRow>& rows, const TimerFloor& floor) {
@@ -320,10 +325,11 @@ inline void print_table(std::ostream& out, std::string_view title, std::string_v
     return;
   }
   std::size_t design_width = 6;
-  for (const auto& row : rows)  // +1: the "~" of a pipelined design
-    design_width = std::max(design_width, row.result.design.size() + (row.result.pipelined ? 1 : 0));
+  for (const auto& row : rows)  // the "~" of a pipelined design, the "#" of a batch row
+    design_width = std::max(design_width, row_label(row.result).size());
   bool any_near_floor = false, any_behind = false, any_open = false, any_pipelined = false;
   bool any_slept = false, any_spun = false;  // open rows' wait policies
+  std::uint64_t batch = 0;  // a batch row's commands per call (0: none in this table)
   std::vector<std::string> untrusted;  // rows whose repetitions disagree
   std::size_t repeats = 0;
   const ReportRow* ref_row = reference_row(rows);
@@ -356,6 +362,7 @@ inline void print_table(std::ostream& out, std::string_view title, std::string_v
     any_slept |= r.load == LoadModel::open && r.open_wait == OpenWait::sleep;
     any_spun |= r.load == LoadModel::open && r.open_wait == OpenWait::spin_tail;
     any_pipelined |= r.pipelined;
+    if (r.batched) batch = r.commands_per_call;
     const bool wide = row.spread.wide();
     repeats = std::max(repeats, row.spread.count());
     if (wide) {
@@ -364,8 +371,7 @@ inline void print_table(std::ostream& out, std::string_view title, std::string_v
            << format_rate(row.spread.max()) << ")";
       untrusted.push_back(what.str());
     }
-    out << std::left << std::setw(static_cast<int>(design_width))
-        << (r.design + (r.pipelined ? "~" : "")) << std::right;
+    out << std::left << std::setw(static_cast<int>(design_width)) << row_label(r) << std::right;
     cell(std::to_string(r.threads), 8);
     cell(std::to_string(r.runnable_threads()), 4);
     cell(load_label(r), 10);
@@ -422,6 +428,10 @@ inline void print_table(std::ostream& out, std::string_view title, std::string_v
         << floor.p50_ns << " ns each): mostly the clock, not the operation\n";
   if (any_pipelined)
     out << "~ pipelined design: latency is the hand-off time, not the reply latency\n";
+  if (batch != 0)
+    out << "# batch row: each call hands over a batch of " << batch
+        << " commands and gets every reply back; ops/s counts\n"
+        << "commands (comparable with the other rows), the latency columns are per batch\n";
   if (!reference_throughput(rows)) out << "(vs ref: no 1-thread reference row in this run)\n";
 }
 

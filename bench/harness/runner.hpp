@@ -6,6 +6,8 @@
 //   LatencySummary      - the percentiles a report prints, read from a merged histogram.
 //   RunResult           - one benchmark row: throughput, latency histogram, correctness verdict.
 //   design_is_pipelined - the design's `pipelined` trait, false where the traits lack it.
+//   kRunsBatches / commands_per_call - a batch driver (batch_rows.hpp): one execute() runs a
+//                         batch; ops count its commands, the histogram its calls.
 //   run_closed_loop     - builds the driver, runs `threads` clients for `seconds`, verifies.
 //   RowSeries           - the interface of one driver measured in several windows (closed
 //                         repetitions, open rows) and verified once (open_loop.hpp implements it).
@@ -33,6 +35,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <concepts>
 #include <cstdint>
 #include <exception>
 #include <latch>
@@ -105,6 +108,8 @@ struct RunResult {
   std::string design;          // traits.name
   DesignTraits traits{};
   bool pipelined = false;      // design_is_pipelined: latency is hand-off time, not reply time
+  bool batched = false;        // a batch row: one call runs a batch; latency is per batch
+  std::uint64_t commands_per_call = 1;  // ops counts commands: calls x this
   unsigned threads = 0;        // client threads (threads a design owns are not counted here)
   LoadModel load = LoadModel::closed;
   double offered_rate = 0;     // open loop: operations per second offered (all clients)
@@ -139,6 +144,20 @@ constexpr bool design_is_pipelined() {
     return false;
 }
 
+// kRunsBatches<Driver>: each execute() runs a batch of driver.commands_per_call() commands.
+template <class Driver>
+inline constexpr bool kRunsBatches = requires(const Driver& d) {
+  { d.commands_per_call() } -> std::convertible_to<std::uint64_t>;
+};
+
+template <class Driver>
+std::uint64_t commands_per_call(const Driver& driver) {
+  if constexpr (kRunsBatches<Driver>)
+    return driver.commands_per_call();
+  else
+    return 1;
+}
+
 namespace detail {
 
 enum class Phase : int { warmup, measure, stop };
@@ -163,10 +182,13 @@ void closed_client_loop(Driver& driver, typename Driver::Thread& state,
   // Locals, not `out`'s members: outcomes of neighbouring clients sit side by side in memory, and
   // writing count/sum/min/max there on every operation would share cache lines between cores.
   LatencyHistogram histogram;
+  // A batch call is long (thousands of commands): look at the stop flag after each one.
+  constexpr unsigned kCallsPerCheck = kRunsBatches<Driver> ? 1 : kOpsPerStopCheck;
+  const std::uint64_t per_call = commands_per_call(driver);
   // Relaxed loads of `phase`: it carries no data (results travel through join), only "keep
   // going"; it pairs with the main thread's relaxed stores in run_closed_loop.
   while (phase.load(std::memory_order_relaxed) == Phase::warmup) {
-    for (unsigned k = 0; k < kOpsPerStopCheck; ++k) {
+    for (unsigned k = 0; k < kCallsPerCheck; ++k) {
       driver.next(state);
       driver.execute(state);
     }
@@ -174,14 +196,14 @@ void closed_client_loop(Driver& driver, typename Driver::Thread& state,
   std::uint64_t ops = 0;
   BenchClock::time_point t1{};
   do {
-    for (unsigned k = 0; k < kOpsPerStopCheck; ++k) {
+    for (unsigned k = 0; k < kCallsPerCheck; ++k) {
       driver.next(state);
       const auto t0 = BenchClock::now();
       driver.execute(state);
       t1 = BenchClock::now();
       histogram.record(elapsed_ns(t0, t1));
     }
-    ops += kOpsPerStopCheck;
+    ops += kCallsPerCheck * per_call;
   } while (phase.load(std::memory_order_relaxed) == Phase::measure);
   out.histogram = std::move(histogram);
   out.ops = ops;
@@ -211,6 +233,8 @@ class RowSession {
              std::uint64_t seed, LoadModel load, std::string_view who)
       : base_(checked_base(threads, seconds, seed, load, who)), driver_(params, threads, seed) {
     base_.params = driver_.describe();
+    base_.batched = kRunsBatches<Driver>;
+    base_.commands_per_call = commands_per_call(driver_);
     // Per-client state is made here, in order, on one thread (make_thread need not be
     // thread-safe); each client moves its state into a local so that no two clients' hot
     // state shares a cache line, and moves it back for verify().
@@ -282,6 +306,8 @@ class RowSession {
     }
     return result;
   }
+
+  const Driver& driver() const { return driver_; }
 
   // verify: the driver's check of everything every window did (an exception fails it). Not
   // run after a window whose client threw: the state is then not one the check can judge.

@@ -1,7 +1,8 @@
 // workloads.hpp: the workloads the comparison knows, and the tables each one prints.
 //
-//   Workload<DriverT, Designs> - a workload's driver template, its design registry (a std::tuple)
-//                                and its tables (a title and the params of each).
+//   Workload<DriverT, Designs, BatchRows> - a workload's driver template, the rows it runs (the
+//                                design registry, then its batch rows: batch_rows.hpp) and its
+//                                tables (a title and the params of each).
 //   registered_workloads(knobs) - every workload, in the order `compare` runs them, with the
 //                                params the knobs set (knobs.hpp; defaults: the drivers').
 //   for_each_workload / for_each_design - compile-time iteration (no virtual dispatch).
@@ -15,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "bench/harness/batch_rows.hpp"
 #include "bench/harness/knobs.hpp"
 #include "comparisons/cache/designs.hpp"
 #include "comparisons/cache/driver.hpp"
@@ -26,11 +28,11 @@
 
 namespace cp::bench {
 
-template <template <class> class DriverT, class Designs>
+template <template <class> class DriverT, class Designs, class BatchRows = std::tuple<>>
 struct Workload {
-  using DesignRegistry = Designs;
+  using DesignRegistry = decltype(std::tuple_cat(std::declval<Designs>(), std::declval<BatchRows>()));
   template <class D>
-  using Driver = DriverT<D>;
+  using Driver = typename RowDriver<DriverT, D>::type;
   using Params = typename DriverT<std::tuple_element_t<0, Designs>>::Params;
 
   struct Table {
@@ -42,9 +44,9 @@ struct Workload {
   std::vector<Table> tables;
 };
 
-using CounterWorkload = Workload<CounterDriver, CounterDesigns>;
-using CacheWorkload = Workload<CacheDriver, CacheDesigns>;
-using OrderWorkload = Workload<OrderDriver, OrderDesigns>;
+using CounterWorkload = Workload<CounterDriver, CounterDesigns, CounterBatchRows>;
+using CacheWorkload = Workload<CacheDriver, CacheDesigns, CacheBatchRows>;
+using OrderWorkload = Workload<OrderDriver, OrderDesigns, OrderBatchRows>;
 
 // One line per workload: its --workload name and its tables (title, params). The cache has a
 // table per mix that knobs.cache_mixes selects.

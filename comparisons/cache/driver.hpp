@@ -36,6 +36,7 @@ struct CacheParams {
   std::size_t capacity = 50'000;
   double theta = 0.99;  // Zipf skew of keys; 0 = uniform
   CacheMix mix = CacheMix::read_heavy;
+  std::uint32_t batch = 4096;  // commands per call of a batch row (bench/harness/batch_rows.hpp)
 };
 
 // The version a writer stamps on its seq-th put (seq from 1; writer 0 is the prefill).
@@ -173,12 +174,7 @@ class CacheDriver {
 
   D& design() { return design_; }
 
- private:
-  static bool version_was_put(const std::vector<std::uint64_t>& last_seq, std::uint64_t version) {
-    const std::uint64_t writer = cache_version_writer(version), seq = cache_version_seq(version);
-    return writer < last_seq.size() && seq >= 1 && seq <= last_seq[writer];
-  }
-
+  // settle (public: the batch driver settles a batch's gets one by one through it):
   // O(1): checks the last get's value against its key and checksum, and remembers the newest
   // seq seen per writer (checked against the writers' final counts in verify).
   void settle(Thread& t) {
@@ -194,6 +190,12 @@ class CacheDriver {
     const std::uint64_t seq = cache_version_seq(v.version);
     if (writer >= t.max_seq_seen.size() || seq == 0) { ++t.unknown_writer; return; }
     t.max_seq_seen[writer] = std::max(t.max_seq_seen[writer], seq);
+  }
+
+ private:
+  static bool version_was_put(const std::vector<std::uint64_t>& last_seq, std::uint64_t version) {
+    const std::uint64_t writer = cache_version_writer(version), seq = cache_version_seq(version);
+    return writer < last_seq.size() && seq >= 1 && seq <= last_seq[writer];
   }
 
   Params params_;

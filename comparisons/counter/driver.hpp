@@ -21,6 +21,7 @@ struct CounterParams {
   double theta = 0.99;          // Zipf skew of keys; 0 = uniform
   unsigned add_percent = 90;
   unsigned get_percent = 9;     // the rest are total()
+  std::uint32_t batch = 4096;   // commands per call of a batch row (bench/harness/batch_rows.hpp)
 };
 
 template <CounterDesign D>
@@ -121,7 +122,8 @@ class CounterDriver {
 
   D& design() { return design_; }
 
- private:
+  // settle: checks the last get's reply held in t (public: the batch driver settles a batch's
+  // gets one by one through it).
   void settle(Thread& t) {
     if (!t.has_read) return;
     t.has_read = false;
@@ -129,6 +131,8 @@ class CounterDriver {
     if (t.read.value < t.last_seen[t.key]) ++t.decreases;
     t.last_seen[t.key] = t.read.value;
   }
+
+ private:
 
   Params params_;
   std::uint64_t seed_;

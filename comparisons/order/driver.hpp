@@ -47,6 +47,7 @@ struct OrderParams {
   unsigned cancel_percent = 30;     // the rest are queries
   unsigned cross_percent = 20;
   std::uint32_t prefill_per_side = 64;
+  std::uint32_t batch = 4096;       // commands per call of a batch row (bench/harness/batch_rows.hpp)
 };
 
 // PipelinedOrderDesign: a design the driver feeds with a window of commands in flight.
@@ -203,15 +204,8 @@ class OrderDriver {
 
   D& design() { return design_; }
 
- private:
-  // take_oldest: pipelined: the reply to the oldest command in flight (waits for it).
-  void take_oldest(Thread& t) {
-    auto& p = t.pipe;
-    t.reply = p.window->take();
-    t.answered = p.sent[p.answered_count++ & (p.sent.size() - 1)];
-    t.has_reply = true;
-  }
-
+  // settle: checks the reply held in t (public: the batch driver settles a batch's replies one
+  // by one through it).
   void settle(Thread& t) {
     if (!t.has_reply) return;
     t.has_reply = false;
@@ -233,6 +227,15 @@ class OrderDriver {
     const auto r = static_cast<std::size_t>(reject);
     if (r < kRejectKinds) ++t.rejects[r];
     t.stream.observe(t.answered, t.reply);
+  }
+
+ private:
+  // take_oldest: pipelined: the reply to the oldest command in flight (waits for it).
+  void take_oldest(Thread& t) {
+    auto& p = t.pipe;
+    t.reply = p.window->take();
+    t.answered = p.sent[p.answered_count++ & (p.sent.size() - 1)];
+    t.has_reply = true;
   }
 
   // Passive orders only (bids below the mid, asks above), from accounts spread over all;

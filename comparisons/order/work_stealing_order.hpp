@@ -37,12 +37,14 @@
 #include <absl/container/flat_hash_map.h>
 
 #include <atomic>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <span>
 #include <type_traits>
 #include <variant>
+#include <utility>
 #include <vector>
 
 #include "comparisons/order/contract.hpp"
@@ -228,6 +230,8 @@ class WorkStealingOrderEngine {
       OrderLocation location{};             // run time: where that place's record is
     };
 
+    static constexpr std::uint32_t kNoCommand = ~std::uint32_t{0};
+
     WorkStealingOrderEngine& e;
     std::span<const OrderCommand> batch;
     std::vector<ws::BatchReply<OrderReply>> replies;
@@ -267,10 +271,19 @@ class WorkStealingOrderEngine {
       std::vector<std::vector<std::uint32_t>> reads_before_next(symbols);
       std::vector<AccountPhase>& phase = e.phases_;  // kept between batches: no allocation
       absl::flat_hash_map<OrderId, std::uint32_t> slot_of_id;
+      slot_of_id.reserve(batch.size());
+      graph.reserve_edges(4 * batch.size());  // the default stream's graphs: about 3 a command
+      // Every edge made while command j is visited ends at j, so "from -> j already made" is
+      // one stamp per node: a book's last command is often also the one an account read waits
+      // for, and a read can sit in several books' lists.
+      std::vector<std::uint32_t> edge_to(batch.size(), kNoCommand);
 
       const auto edge = [&](std::int64_t from, std::uint32_t to) {
-        if (from >= 0 && static_cast<std::uint32_t>(from) != to)
-          graph.add_edge(static_cast<std::uint32_t>(from), to);
+        if (from < 0 || static_cast<std::uint32_t>(from) == to) return;
+        std::uint32_t& stamp = edge_to[static_cast<std::size_t>(from)];
+        if (stamp == to) return;  // made already
+        stamp = to;
+        graph.add_edge(static_cast<std::uint32_t>(from), to);
       };
       const auto on_book = [&](SymbolId s, std::uint32_t j) {
         edge(book_last[s], j);
@@ -286,14 +299,15 @@ class WorkStealingOrderEngine {
           p.current.push_back(j);
         } else {
           for (std::uint32_t k : p.current) edge(k, j);
-          p.previous = std::move(p.current);
-          p.current.assign(1, j);
+          std::swap(p.previous, p.current);  // a swap keeps both buffers: no allocation
+          p.current.clear();
+          p.current.push_back(j);
           p.kind = kind;
         }
         if (kind == Access::increment) return;
         // A read: order it against trades that may settle this account as the resting side.
-        for (SymbolId s = 0; s < symbols; ++s) {
-          if ((may_rest[a] >> s & 1u) == 0) continue;
+        for (unsigned m = may_rest[a]; m != 0; m &= m - 1) {  // the set bits only
+          const auto s = static_cast<SymbolId>(std::countr_zero(m));
           edge(book_last[s], j);
           reads_before_next[s].push_back(j);
         }

@@ -35,6 +35,7 @@ class TaskGraph {
   explicit TaskGraph(std::size_t nodes) : nodes_(nodes) {}
 
   void add_edge(std::uint32_t from, std::uint32_t to) { edges_.emplace_back(from, to); }
+  void reserve_edges(std::size_t n) { edges_.reserve(n); }
   std::size_t edges() const { return edges_.size(); }
 
   template <class Active, class RunNode>

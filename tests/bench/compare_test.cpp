@@ -149,8 +149,9 @@ TEST_CASE("compare: counter end to end prints a passing table and writes CSV", "
     REQUIRE(contains(text, part));
   REQUIRE_FALSE(contains(text, "FAIL"));
 
-  // Rows: the reference at 1 thread, each other design at 1 and 2 threads; plus the header.
-  std::size_t designs = std::tuple_size_v<cp::CounterDesigns>;
+  // Rows: the reference at 1 thread, each other design (and batch row) at 1 and 2 threads; plus
+  // the header.
+  std::size_t designs = std::tuple_size_v<cp::bench::CounterWorkload::DesignRegistry>;
   const int expected_rows = 1 + 2 * static_cast<int>(designs - 1);
   REQUIRE(count_lines(csv_path) == 1 + expected_rows);
   const std::string runs = std::to_string(2 * expected_rows);  // 2 repetitions each

@@ -180,7 +180,8 @@ Findings check_cache_batches(std::uint64_t seed, unsigned threads, CacheConfig c
                                         ? validate_put(config, batch[i].key, batch[i].value) != CacheError::ok
                                         : batch[i].key >= config.key_space;
         if (answered_early) (void)reference_apply(ref, batch[i]);
-        else if (!replies[i].failed) f.fail("batch ", b, " command ", i, ": not marked failed");
+        else if (!replies[i].failed || replies[i].error != "handler bug at " + std::to_string(i))
+          f.fail("batch ", b, " command ", i, ": not marked failed with the handler's error");
         continue;
       }
       const CacheBatchResult want = reference_apply(ref, batch[i]);
@@ -238,6 +239,8 @@ Findings check_order_batches(std::uint64_t seed, unsigned threads, const OrderBa
           // Answered before any task ran: its reply is the reference's, applied late.
           const OrderReply late = apply_order_command(ref, batch[i]);
           if (!(replies[i].reply == late)) f.fail("batch ", b, " command ", i, ": not marked failed");
+        } else if (replies[i].error != "handler bug at " + std::to_string(i)) {
+          f.fail("batch ", b, " command ", i, ": failed with '", replies[i].error, "'");
         }
         continue;
       }
