@@ -14,7 +14,8 @@
 // columns) hold execute() time only; for closed rows both are the same. A closed row's ops/s is
 // the median of its repetitions; repeats, min, max, spread and wide_spread follow at the end,
 // then, for open rows, the clients' wait policy (open_wait) and the harness's floor at the
-// row's schedule (floor_p50_ns, floor_p99_ns; empty for closed rows).
+// row's schedule (floor_p50_ns, floor_p99_ns; empty for closed rows); last, a batch row's
+// commands per call (batch; empty for every other row).
 #pragma once
 
 #include <cmath>
@@ -68,7 +69,7 @@ inline std::string rows_csv_header() {
          "p99_ns,p999_ns,p9999_ns,max_ns,timer_floor_ns,p50_near_floor,passed,detail,"
          "service_p50_ns,service_p99_ns,service_p999_ns,service_max_ns,unissued,"
          "repeats,ops_per_s_min,ops_per_s_max,spread,wide_spread,"
-         "open_wait,floor_p50_ns,floor_p99_ns";
+         "open_wait,floor_p50_ns,floor_p99_ns,batch";
 }
 
 inline std::string rows_csv_line(const ReportRow& row, const RunContext& ctx) {
@@ -136,7 +137,9 @@ inline std::string rows_csv_line(const ReportRow& row, const RunContext& ctx) {
   // Open rows: how the clients waited, and the harness's floor at the row's schedule.
   out << (open ? std::string(to_string(r.open_wait)) : std::string()) << ',';
   out << (open && r.floor_measured ? std::to_string(r.floor.p50) : std::string()) << ',';
-  out << (open && r.floor_measured ? std::to_string(r.floor.p99) : std::string());
+  out << (open && r.floor_measured ? std::to_string(r.floor.p99) : std::string()) << ',';
+  // Batch rows: commands per call (their latency is per batch); empty for every other row.
+  out << (r.batched ? std::to_string(r.commands_per_call) : std::string());
   return out.str();
 }
 
@@ -295,6 +298,8 @@ inline std::string results_json(const std::vector<ReportRow>& rows, const RunCon
         << "      \"floor_p99_ns\": "
         << (open && r.floor_measured ? std::to_string(r.floor.p99) : std::string("null"))
         << ",\n"
+        << "      \"batch\": "
+        << (r.batched ? std::to_string(r.commands_per_call) : std::string("null")) << ",\n"
         << "      \"ops_per_s_samples\": [";
     for (std::size_t k = 0; k < row.spread.count(); ++k)
       out << (k ? ", " : "") << json_number(row.spread.samples[k]);

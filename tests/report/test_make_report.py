@@ -311,6 +311,29 @@ class RulesDecideFromNumbers(unittest.TestCase):
         self.set_field({"table": "order", "design": "single-writer-pipelined"}, "pipelined", "0")
         self.assertEqual(self.picks("order")["throughput-cores"], {"single-writer-pipelined"})
 
+    def test_a_batch_row_never_wins_a_synchronous_situation(self):
+        # The fastest row of order at cores, made a batch row instead of a pipelined one (a
+        # "batch" column, as compare writes since the batch rows came): still not the pick, and
+        # the cell names it as a batch.
+        from cp_report.decide import decide_table
+        from cp_report.load import load_results
+        from cp_report.page import _notes
+
+        def add_batch(rows):
+            h = rows[0]
+            rows[0] = h + ["batch"]
+            for r in rows[1:]:
+                d = dict(zip(h, r))
+                r.append("4096" if d["design"] == "single-writer-pipelined" else "")
+        edit_rows(self.rows_path, add_batch)
+        self.set_field({"table": "order", "design": "single-writer-pipelined"}, "pipelined", "0")
+        self.assertNotEqual(self.picks("order")["throughput-cores"], {"single-writer-pipelined"})
+        results = load_results(self.tmp)
+        table = next(t for t in results.tables if t.name == "order")
+        pick = next(p for p in decide_table(results, table) if p.key == "throughput-cores")
+        self.assertIn("*batch*: single-writer-pipelined", _notes(pick))
+        self.assertIn("one call runs 4096 commands", _notes(pick))
+
     def test_actor_rows_get_their_own_situation_ranked_among_themselves(self):
         # The fixture has no actor rows: no actor situation. Mark mutex (6.2 M at 2 threads)
         # and single-writer (2.6 M) as actor designs: the actor situation appears and ranks

@@ -16,9 +16,10 @@ The rules (the page repeats them; bench/report/README.md explains why):
   * Contenders are the rows that passed their correctness check. The sequential reference
     is the baseline, never a contender. A design with a failed row in the compared set is left
     out and named as excluded.
-  * Pipelined rows (fire-and-forget: their latency is hand-off time, not reply time) never win
-    a synchronous situation. Where a pipelined row has more throughput than the synchronous
-    winner, the cell says so, marked "pipelined".
+  * Pipelined rows (fire-and-forget: their latency is hand-off time, not reply time) and batch
+    rows (a call runs a batch; latency per batch) never win a synchronous situation, nor the
+    load one. Where one has more throughput than the synchronous winner, the cell says so,
+    marked "pipelined" or "batch".
   * Throughput is closed-loop ops/s; latency picks are closed-loop percentiles at a thread
     count; the load pick comes from the open-loop sweep.
   * Ties: every design within 5% of the best value is named with it.
@@ -52,9 +53,10 @@ RULES_TEXT = [
     "Only rows that passed their correctness check compete. The sequential reference is the "
     "baseline (\"vs ref\"), never a contender. A design whose row in the compared set failed "
     "its check is left out and named as excluded.",
-    "Pipelined rows (fire-and-forget hand-off; their latency is not a reply latency) never win "
-    "a synchronous situation. When a pipelined row beats the synchronous winner's throughput, "
-    "the cell adds it, marked *pipelined*.",
+    "Pipelined rows (fire-and-forget hand-off; their latency is not a reply latency) and batch "
+    "rows (one call runs a batch of commands; latency per batch) never win a synchronous "
+    "situation, nor the load situation. When one beats the synchronous winner's throughput, "
+    "the cell adds it, marked *pipelined* or *batch*.",
     "Throughput situations compare closed-loop ops/s at one thread count; latency situations "
     "compare closed-loop percentiles at one thread count (closed loops understate tails, so "
     "the load situation uses the open-loop sweep).",
@@ -94,7 +96,7 @@ class Pick:
     ratio: float = None                           # how far ahead the winner is (>= 1)
     maximize: bool = True                         # higher values win (throughput, load)
     excluded: list = field(default_factory=list)  # designs left out because a check failed
-    pipelined: Candidate = None                   # a pipelined row that beat the winner
+    pipelined: Candidate = None                   # a pipelined or batch row that beat the winner
     empty_reason: str = ""                        # why there is no winner
     caution: str = ""                             # a measured reason to read the pick warily
     untrusted: list = field(default_factory=list)  # "design xN (spread NN%)": not ranked
@@ -149,11 +151,11 @@ def _pick_throughput(key, situation, rows):
     contenders = [r for r in rows if r.closed and not r.is_reference]
     failed = sorted({r.design for r in contenders if not r.passed})
     pick.excluded = failed
-    sync = [r for r in contenders if r.passed and not r.pipelined and r.design not in failed]
+    sync = [r for r in contenders if r.passed and not r.hand_off and r.design not in failed]
     best = _best_per_design(sync, lambda r: r.ops_per_s)
     _rank(pick, [Candidate(d, v, format_rate(v) + " ops/s", r) for d, (v, r) in best.items()],
           maximize=True)
-    piped = _best_per_design([r for r in contenders if r.passed and r.pipelined],
+    piped = _best_per_design([r for r in contenders if r.passed and r.hand_off],
                              lambda r: r.ops_per_s)
     if piped:
         d, (v, r) = max(piped.items(), key=lambda kv: kv[1][0])
@@ -169,8 +171,8 @@ def _pick_throughput(key, situation, rows):
 def _pick_latency(key, situation, rows, column, label):
     pick = Pick(key=key, situation=situation, figure="percentiles")
     pick.untrusted, rows = _untrusted(
-        [r for r in rows if r.closed and not r.is_reference and not r.pipelined])
-    contenders = [r for r in rows if r.closed and not r.is_reference and not r.pipelined]
+        [r for r in rows if r.closed and not r.is_reference and not r.hand_off])
+    contenders = [r for r in rows if r.closed and not r.is_reference and not r.hand_off]
     failed = sorted({r.design for r in contenders if not r.passed})
     pick.excluded = failed
     ok = [r for r in contenders if r.passed and r.design not in failed]
@@ -255,7 +257,7 @@ def knees(table, threads):
     out = []
     for design, rows in by_design.items():
         rows.sort(key=lambda r: r.offered_per_s)
-        k = Knee(design=design, threads=threads, pipelined=any(r.pipelined for r in rows),
+        k = Knee(design=design, threads=threads, pipelined=any(r.hand_off for r in rows),
                  rows=rows, light_p50=rows[0].p50_ns,
                  failed=[r for r in rows if not r.passed])
         for r in rows:

@@ -31,7 +31,7 @@ ROWS_COLUMNS = (
 # policy and harness floor). Read when present; an older rows.csv without them reads as one
 # repetition per row, spread unknown, no floor.
 OPTIONAL_ROWS_COLUMNS = ("repeats", "ops_per_s_min", "ops_per_s_max", "spread", "wide_spread",
-                         "open_wait", "floor_p50_ns", "floor_p99_ns")
+                         "open_wait", "floor_p50_ns", "floor_p99_ns", "batch")
 
 PERCENTILES_COLUMNS = (
     "run_id", "workload", "table", "design", "threads", "load", "rate_percent", "percentile",
@@ -96,6 +96,7 @@ class Row:
     open_wait: str = None     # open rows: "sleep" or "spin-tail" (how clients waited)
     floor_p50_ns: float = None  # open rows: the harness alone at the same schedule
     floor_p99_ns: float = None
+    batch: int = None         # a batch row: commands per call (its latency is per batch)
     line: int = 0             # where it was read, for messages
     curve: list = field(default_factory=list)  # [(percentile, latency_ns)], ascending
 
@@ -113,8 +114,15 @@ class Row:
         """Its repetitions disagree too much for its number to be ranked."""
         return self.wide_spread
 
+    @property
+    def hand_off(self):
+        """A pipelined or batch row: its caller does not wait for one reply per command, so
+        it never competes in a synchronous situation."""
+        return self.pipelined or self.batch is not None
+
     def label(self):
-        return self.design + (" (pipelined)" if self.pipelined else "")
+        return self.design + (" (pipelined)" if self.pipelined else
+                              f" (batch of {self.batch})" if self.batch is not None else "")
 
 
 @dataclass
@@ -250,7 +258,7 @@ OPTIONAL_ROW_PARSERS = {
     "repeats": _count, "ops_per_s_min": _optional_number, "ops_per_s_max": _optional_number,
     "spread": _optional_number, "wide_spread": _flag,
     "open_wait": lambda v: v or None, "floor_p50_ns": _optional_number,
-    "floor_p99_ns": _optional_number,
+    "floor_p99_ns": _optional_number, "batch": lambda v: int(v) if v else None,
 }
 
 PERCENTILE_PARSERS = {

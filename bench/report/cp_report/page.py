@@ -110,6 +110,10 @@ def _rows_table(results, table):
     if any_near:
         notes.append(f"\\* p50 below 3 timer floors ({format_ns(results.machine['timer_floor_ns'])}"
                      " each): mostly the clock, not the operation.")
+    if any(r.batch is not None for r in table.rows):
+        notes.append("(batch of N): one call hands a batch of N commands to the design; ops/s "
+                     "counts commands, latency is per batch, so these rows are never compared "
+                     "with the synchronous rows.")
     if any(r.pipelined for r in table.rows):
         notes.append("(pipelined): fire-and-forget rows; their latency is the hand-off, not a "
                      "reply, so they are never compared with the synchronous rows' latency.")
@@ -162,7 +166,10 @@ def _pick_cells(pick, figure_link):
 
 def _notes(pick):
     notes = []
-    if pick.pipelined is not None:
+    if pick.pipelined is not None and pick.pipelined.row.batch is not None:
+        notes.append(f"*batch*: {pick.pipelined.design} {pick.pipelined.text} "
+                     f"(one call runs {pick.pipelined.row.batch} commands)")
+    elif pick.pipelined is not None:
         notes.append(f"*pipelined*: {pick.pipelined.design} {pick.pipelined.text} "
                      f"(callers do not wait for replies)")
     if pick.excluded:
