@@ -15,6 +15,14 @@
 
 namespace cp::test {
 
+// kSanitizerSlowdown: how much to scale down a stress test's work under the sanitizers,
+// which run it about 10x slower.
+#if defined(CP_SANITIZED)
+inline constexpr unsigned kSanitizerSlowdown = 4;
+#else
+inline constexpr unsigned kSanitizerSlowdown = 1;
+#endif
+
 struct Findings {
   std::vector<std::string> problems;
 

@@ -46,14 +46,6 @@
 
 namespace cp::test::lin {
 
-// Sanitized builds run every call several times slower: the default suites divide the number
-// of histories they record by this.
-#if defined(CP_SANITIZED)
-inline constexpr unsigned kSanitizerSlowdown = 4;
-#else
-inline constexpr unsigned kSanitizerSlowdown = 1;
-#endif
-
 template <class In, class Out>
 struct Operation {
   unsigned client = 0;

@@ -11,7 +11,7 @@ using namespace cp;
 using namespace cp::test;
 
 // Default suite: a few hundred histories per design; `ctest --preset long` runs 10,000.
-constexpr unsigned kHistories = 300 / lin::kSanitizerSlowdown;
+constexpr unsigned kHistories = 300 / kSanitizerSlowdown;
 constexpr unsigned kLongHistories = 10'000;
 
 CP_DESIGN_TEST(cache_lin, "cache: recorded histories are linearizable (C >= N)", "[trait]",

@@ -84,7 +84,7 @@ TEST_CASE("linearizability checker: the failing history is reported, smallest fi
 }
 
 // Default suite: a few hundred histories per design; `ctest --preset long` runs 10,000.
-constexpr unsigned kHistories = 300 / lin::kSanitizerSlowdown;
+constexpr unsigned kHistories = 300 / kSanitizerSlowdown;
 constexpr unsigned kLongHistories = 10'000;
 
 CP_DESIGN_TEST(counter_lin, "counter: recorded histories are linearizable", "[trait]",

@@ -12,7 +12,7 @@ using namespace cp::test;
 
 // Default suite: a few dozen histories per design (each one costs a search with a state
 // restore per step); `ctest --preset long` runs 10,000.
-constexpr unsigned kHistories = 60 / lin::kSanitizerSlowdown;
+constexpr unsigned kHistories = 60 / kSanitizerSlowdown;
 constexpr unsigned kLongHistories = 10'000;
 
 CP_DESIGN_TEST(order_lin, "order: recorded histories are linearizable", "[trait]", OrderDesigns) {

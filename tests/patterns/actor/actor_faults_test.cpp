@@ -28,11 +28,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-#if defined(CP_SANITIZED)
-constexpr std::uint64_t kScale = 4;  // sanitizers run ~10x slower: fewer messages
-#else
-constexpr std::uint64_t kScale = 1;
-#endif
+constexpr std::uint64_t kScale = kSanitizerSlowdown;  // fewer messages under the sanitizers
 
 constexpr unsigned kActors = 4;
 constexpr std::uint32_t kKeys = 32;  // key k: actor k % kActors, slot k / kActors

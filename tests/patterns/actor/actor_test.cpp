@@ -25,11 +25,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-#if defined(CP_SANITIZED)
-constexpr std::uint64_t kScale = 4;  // sanitizers run ~10x slower: fewer iterations
-#else
-constexpr std::uint64_t kScale = 1;
-#endif
+constexpr std::uint64_t kScale = kSanitizerSlowdown;  // fewer messages under the sanitizers
 
 constexpr auto kLongWait = 60s;  // an ask that must be answered; a hang fails the test, slowly
 
