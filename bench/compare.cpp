@@ -1,7 +1,7 @@
 // compare.cpp: the comparison command. Runs every selected design of every selected workload
 // at each thread count, closed loop, and prints one table per workload (see bench/README.md).
 //
-//   compare                                   # everything, default settings (~2.5 min max)
+//   compare                                   # everything, default profile (about 1.5 min)
 //   compare --workload counter --seconds 0.5  # one workload
 //   compare --list                            # designs and their declared traits
 #include <iostream>

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # compare.sh: the README's main command. Installs what is missing, builds the release preset
 # and runs the comparison. Without arguments: the default profile (every workload and design,
-# the closed-loop thread sweep plus open-loop rows at 10, 50 and 90%; under 3 minutes on 2 cores
-# after the build). Arguments go to `compare` (try --help; --profile quick|full, --workload ...).
+# closed loop at 1, C and 4C threads on C cores plus open-loop rows at 10, 50 and 90%; about
+# 3 minutes on 2 cores with the build). Arguments go to `compare` (try --help; --profile quick|full, --workload ...).
 # Results go to results/<UTC yyyymmdd-HHMMSS>/ (rows.csv, percentiles.csv, results.json,
 # summary.txt) unless --out says otherwise; when the report generator (bench/report/) is
 # present, its plots are drawn into the same directory.

@@ -71,6 +71,18 @@ inline std::vector<unsigned> default_thread_counts(unsigned cores) {
   return counts;
 }
 
+// default_profile_thread_counts: 1, C and 4C on C cores (each once): one client, as many as
+// cores, and oversubscribed 4x. Fewer counts than default_thread_counts, so that the default
+// profile fits its time budget with every family (bench/README.md, "Why the default profile").
+inline std::vector<unsigned> default_profile_thread_counts(unsigned cores) {
+  const unsigned c = std::max(1u, cores);
+  std::vector<unsigned> counts{1};
+  for (unsigned n : {c, 4 * c})
+    if (n <= kMaxThreads && std::find(counts.begin(), counts.end(), n) == counts.end())
+      counts.push_back(n);
+  return counts;
+}
+
 // closest_to: the count in `counts` nearest to `target` (the smaller one on a tie).
 inline unsigned closest_to(const std::vector<unsigned>& counts, unsigned target) {
   unsigned best = counts.front();
@@ -96,7 +108,9 @@ struct ProfileSettings {
 
 // profile_settings: quick = a smoke run (2 thread counts, one open rate, 0.05 s rows, a 10x
 // smaller cache);
-// default = the thread sweep closed + 10%, 50% and 90% open at one thread count (the core count);
+// default = 1, C and 4C threads closed + 10%, 50% and 90% open at C threads; the cache's
+// read-heavy mix only, 20,000 keys and 10,000 entries (the owner-thread designs' prefill and
+// check go through one hand-off per key, a second per row at 100,000 keys);
 // full = 1..8 threads (the default list on more than 2 cores), every rate at every count, 1 s.
 inline ProfileSettings profile_settings(Profile p, unsigned cores) {
   const unsigned n = std::max(1u, cores);
@@ -106,8 +120,9 @@ inline ProfileSettings profile_settings(Profile p, unsigned cores) {
               LoadSelection::both, {50}, kQuickSeconds, kQuickRepeats,
               {"cache.key_space=10000", "cache.capacity=5000"}};
     case Profile::standard:
-      return {default_thread_counts(n), false, LoadSelection::both, {10, 50, 90}, kDefaultSeconds,
-              kDefaultRepeats, {}};
+      return {default_profile_thread_counts(n), false, LoadSelection::both, {10, 50, 90},
+              kDefaultSeconds, kDefaultRepeats,
+              {"cache.mix=read-heavy", "cache.key_space=20000", "cache.capacity=10000"}};
     case Profile::full: {
       std::vector<unsigned> threads = default_thread_counts(n);
       if (n <= 2) threads = {1, 2, 3, 4, 5, 6, 7, 8};
@@ -164,11 +179,12 @@ inline std::string compare_usage() {
       "  --profile quick|default|full   preset of the settings below (default: default)\n"
       "      quick    smoke run: threads 1,C; closed (3 x 0.05 s) + open 50%; cache\n"
       "               key_space 10000, capacity 5000 (< 30 s)\n"
-      "      default  threads 1,2,4,8 (scaled to cores C: 1,C/2,C,2C,4C); closed at each,\n"
-      "               5 x 0.05 s; open at 10, 50, 90% at the count closest to C, 0.05 s\n"
-      "               (< 3 min with the build)\n"
-      "      full     threads 1..8 (more cores: the default list); closed 7 x 0.5 s; open\n"
-      "               at every count at 10,50,80,95%, 0.5 s (long)\n"
+      "      default  threads 1,C,4C (C = cores); closed at each, 5 x 0.05 s; open at 10,\n"
+      "               50, 90% at C threads, 0.05 s; cache: read-heavy only, key_space 20000,\n"
+      "               capacity 10000 (about 3 min with the build)\n"
+      "      full     threads 1..8 (more cores: 1,C/2,C,2C,4C); closed 7 x 0.5 s; open at\n"
+      "               every count at 10,50,80,95%, 0.5 s; both cache mixes, key_space\n"
+      "               100000, capacity 50000 (long)\n"
       "  --workload counter|cache|order|all   workloads to run (default all; comma list ok)\n"
       "  --design NAME[,NAME...]|all          designs by traits.name (default all)\n"
       "  --threads N[,N...]                   closed-loop client thread counts; a design that\n"

@@ -1,8 +1,9 @@
 // repeats.hpp: a closed-loop row made of several short repetitions, and how much they agree.
 //
-//   Spread              - the repetitions' ops/s: median, min, max, and (max - min) / median.
+//   Spread              - the repetitions' ops/s: median, min, max, and the spread fraction:
+//                         (max - min) / median of the middle repetitions (see below).
 //   median_of           - the median of some values (the mean of the middle two for an even count).
-//   kWideSpreadFraction - a row whose (max - min) / median is above this is not to be trusted.
+//   kWideSpreadFraction - a row whose spread fraction is above this is not to be trusted.
 //   RepeatedRow         - collects the repetitions of one row, merges them into one RunResult.
 //   vs_ref_of_medians   - a row's median over the reference row's median.
 //
@@ -13,8 +14,12 @@
 // reports the median of the repetitions' ops/s, and their min-max beside it. The latency
 // percentiles come from all repetitions' histograms merged (every measured operation counts).
 //
-// The spread is the whole range over the median, not a standard deviation: with 5 samples a
-// range is what a reader can check, and one bad repetition is enough to be told about.
+// The spread is a range over the median, not a standard deviation: with 5 samples a range is
+// what a reader can check. From 5 repetitions on, the lowest and the highest are left out of
+// it (the range of the middle three of five): on a shared 2-core machine one repetition in five
+// often meets a neighbour's burst, and a range that one outlier decides marked most rows of a
+// quiet run as untrusted while their medians agreed from run to run. Two repetitions that
+// disagree still mark the row. min() and max() stay the whole range (rows.csv prints both).
 #pragma once
 
 #include <algorithm>
@@ -29,7 +34,7 @@
 
 namespace cp::bench {
 
-// Above this (max - min) / median, the row is marked and the results page does not rank it.
+// Above this spread fraction, the row is marked and the results page does not rank it.
 inline constexpr double kWideSpreadFraction = 0.25;
 
 inline double median_of(std::vector<double> values) {
@@ -47,11 +52,19 @@ struct Spread {
   double median() const { return median_of(samples); }
   double min() const { return *std::min_element(samples.begin(), samples.end()); }
   double max() const { return *std::max_element(samples.begin(), samples.end()); }
-  // fraction: (max - min) / median; 0 for fewer than two samples or a zero median.
+  // kTrimFrom: from this many samples on, the lowest and highest are left out of fraction().
+  static constexpr std::size_t kTrimFrom = 5;
+
+  // fraction: (max - min) / median over the samples, without the lowest and the highest when
+  // there are at least kTrimFrom; 0 for fewer than two samples or a zero median.
   double fraction() const {
     if (samples.size() < 2) return 0;
     const double m = median();
-    return m > 0 ? (max() - min()) / m : 0;
+    if (!(m > 0)) return 0;
+    std::vector<double> sorted = samples;
+    std::sort(sorted.begin(), sorted.end());
+    const std::size_t trim = sorted.size() >= kTrimFrom ? 1 : 0;
+    return (sorted[sorted.size() - 1 - trim] - sorted[trim]) / m;
   }
   bool wide() const { return fraction() > kWideSpreadFraction; }
 };

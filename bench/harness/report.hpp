@@ -10,7 +10,7 @@
 //   load_label           - "closed" / "open 50%".
 //   reference_throughput - the table's 1-thread closed reference row's ops/s (the median of its
 //                          repetitions): the vs-ref base.
-//   format_spread        - "12%" ((max - min) / median of a row's repetitions), "-" for none.
+//   format_spread        - "12%" (Spread::fraction of a row's repetitions), "-" for none.
 //   print_run_header     - machine, timer floor, profile and settings, knobs, method.
 //   print_table          - rows design x threads x load: ops/s (median), spread, p50, p99,
 //                          p99.9, max, service p99, runnable threads, vs ref, check; a row whose
@@ -283,8 +283,9 @@ inline void print_run_header(std::ostream& out, const MachineInfo& m, const Time
       << "             error) merged after join, after a short warm-up. closed: each client\n"
       << "             issues its next op when the last returns (saturation; tails understated);\n"
       << "             a closed row is the median of short repetitions run round-robin over\n"
-      << "             the designs (A B C A B C ...), spread = (max - min) / median, '?' above\n"
-      << "             " << format_fixed(100 * kWideSpreadFraction, 0) << "%.\n"
+      << "             the designs (A B C A B C ...), spread = (max - min) / median of\n"
+      << "             the middle repetitions (of 5 or more, the lowest and highest left out),\n"
+      << "             '?' above " << format_fixed(100 * kWideSpreadFraction, 0) << "%.\n"
       << "             open: ops on a fixed schedule at a % of the closed row's ops/s, latency\n"
       << "             from each op's intended start (coordinated omission corrected)\n"
       << "abseil:      mutex deadlock detection OFF for this benchmark (kIgnore: it costs\n"
@@ -398,7 +399,7 @@ inline void print_table(std::ostream& out, std::string_view title, std::string_v
   out << "run = runnable threads (clients + threads the design owns)";
   if (repeats > 1)
     out << "; closed rows: median of " << repeats
-        << " interleaved repetitions, spread = (max - min) / median";
+        << " interleaved repetitions, spread = (max - min) / median of the middle ones";
   if (any_open)
     out << "; open rows: ops/s achieved at the offered % of the closed row above, latency from\n"
         << "each op's intended start, svc p99 = execute() time only, floor p99 = the harness alone\n"

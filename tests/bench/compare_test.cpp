@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "bench/harness/compare_app.hpp"
+#include "bench/harness/design_rows_of.hpp"
 #include "bench/harness/runner.hpp"
 #include "comparisons/counter/designs.hpp"
 #include "comparisons/counter/driver.hpp"

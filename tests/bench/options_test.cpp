@@ -49,11 +49,15 @@ TEST_CASE("options: defaults select everything", "[unit]") {
   REQUIRE(o.designs.empty());
   REQUIRE(o.wants_design("anything"));
   REQUIRE(o.profile == cp::bench::Profile::standard);
-  REQUIRE(o.threads == std::vector<unsigned>{1, 2, 4, 8});
+  REQUIRE(o.threads == std::vector<unsigned>{1, 2, 8});  // 1, the cores, 4x the cores
   REQUIRE(o.load == cp::bench::LoadSelection::both);
   REQUIRE(o.rates == std::vector<double>{10, 50, 90});
   REQUIRE(o.open_threads == std::vector<unsigned>{2});  // the count closest to the cores
-  REQUIRE(o.closed_thread_counts() == std::vector<unsigned>{1, 2, 4, 8});
+  REQUIRE(o.closed_thread_counts() == std::vector<unsigned>{1, 2, 8});
+  // The default profile's cache: the read-heavy table only, and a smaller key space.
+  REQUIRE(o.knobs.cache_mixes == std::vector<cp::CacheMix>{cp::CacheMix::read_heavy});
+  REQUIRE(o.knobs.cache.key_space == 20000);
+  REQUIRE(o.knobs.cache.capacity == 10000);
   REQUIRE(o.seconds == cp::bench::kDefaultSeconds);
   REQUIRE(o.seed == cp::bench::kDefaultSeed);
   REQUIRE(o.csv_path.empty());
@@ -125,9 +129,15 @@ TEST_CASE("options: default thread counts scale with the cores", "[unit]") {
   REQUIRE(default_thread_counts(4) == std::vector<unsigned>{1, 2, 4, 8, 16});
   REQUIRE(default_thread_counts(3) == std::vector<unsigned>{1, 3, 6, 12});
   REQUIRE(default_thread_counts(16) == std::vector<unsigned>{1, 8, 16, 32, 64});
+  using cp::bench::default_profile_thread_counts;
+  REQUIRE(default_profile_thread_counts(1) == std::vector<unsigned>{1, 4});
+  REQUIRE(default_profile_thread_counts(2) == std::vector<unsigned>{1, 2, 8});
+  REQUIRE(default_profile_thread_counts(16) == std::vector<unsigned>{1, 16, 64});
   const auto o = parse_ok({}, 16);
-  REQUIRE(o.threads == std::vector<unsigned>{1, 8, 16, 32, 64});
+  REQUIRE(o.threads == std::vector<unsigned>{1, 16, 64});
   REQUIRE(o.open_threads == std::vector<unsigned>{16});
+  REQUIRE(parse_ok({"--profile", "full"}, 16).threads ==
+          std::vector<unsigned>{1, 8, 16, 32, 64});
   REQUIRE(cp::bench::closest_to({1, 4, 8}, 6) == 4);  // a tie goes to the smaller
   REQUIRE(cp::bench::closest_to({1, 4, 8}, 7) == 8);
 }
@@ -142,8 +152,9 @@ TEST_CASE("options: profiles, and explicit options on top of them", "[unit]") {
   REQUIRE(quick.knobs.cache.capacity == 5000);
   REQUIRE(parse_ok({"--set", "cache.key_space=20000", "--profile", "quick"})
               .knobs.cache.key_space == 20000);  // explicit knobs win over the profile's
-  REQUIRE(parse_ok({}).knobs.cache.key_space == cp::CacheParams{}.key_space);
+  REQUIRE(parse_ok({"--profile", "full"}).knobs.cache.key_space == cp::CacheParams{}.key_space);
   const auto full = parse_ok({"--profile=full"});
+  REQUIRE(full.knobs.cache_mixes.size() == 2);  // both mixes
   REQUIRE(full.threads == std::vector<unsigned>{1, 2, 3, 4, 5, 6, 7, 8});
   REQUIRE(full.open_threads == full.threads);
   REQUIRE(full.rates == std::vector<double>{10, 50, 80, 95});
@@ -164,7 +175,7 @@ TEST_CASE("options: load models, rates and open-loop thread counts", "[unit]") {
   auto closed = parse_ok({"--load", "closed"});
   REQUIRE_FALSE(closed.wants_open());
   REQUIRE(closed.open_threads.empty());
-  REQUIRE(closed.closed_thread_counts() == std::vector<unsigned>{1, 2, 4, 8});
+  REQUIRE(closed.closed_thread_counts() == std::vector<unsigned>{1, 2, 8});
   auto open = parse_ok({"--load", "open", "--threads", "2,4"});
   REQUIRE_FALSE(open.wants_closed());
   REQUIRE(open.open_threads == std::vector<unsigned>{2, 4});
@@ -172,7 +183,7 @@ TEST_CASE("options: load models, rates and open-loop thread counts", "[unit]") {
   // An open count outside the closed sweep gets its closed row too.
   auto extra = parse_ok({"--threads", "1,2", "--open-threads", "3"});
   REQUIRE(extra.closed_thread_counts() == std::vector<unsigned>{1, 2, 3});
-  REQUIRE(parse_ok({"--open-threads", "all"}).open_threads == std::vector<unsigned>{1, 2, 4, 8});
+  REQUIRE(parse_ok({"--open-threads", "all"}).open_threads == std::vector<unsigned>{1, 2, 8});
   REQUIRE(parse_ok({"--rates", "10,50,80,95"}).rates == std::vector<double>{10, 50, 80, 95});
   REQUIRE(parse_ok({"--rates", "2.5,150"}).rates == std::vector<double>{2.5, 150});
   for (const char* bad : {"", "half", "Closed", "closed,open"}) parse_error({"--load", bad});

@@ -269,13 +269,22 @@ TEST_CASE("repeats: the median and the spread of a row's repetitions", "[unit]")
   REQUIRE(tight.median() == 100);
   REQUIRE(tight.min() == 98);
   REQUIRE(tight.max() == 104);
-  REQUIRE(tight.fraction() == Approx(0.06));
+  // Five or more: the lowest and highest are left out (middle three: 99..101).
+  REQUIRE(tight.fraction() == Approx(0.02));
   REQUIRE_FALSE(tight.wide());
-  // One slow repetition out of five moves the median little but widens the spread.
+  // One slow repetition out of five moves neither the median nor the spread; min() shows it.
   const Spread one_slow{{100, 104, 60, 101, 99}};
   REQUIRE(one_slow.median() == 100);
-  REQUIRE(one_slow.fraction() == Approx(0.44));
-  REQUIRE(one_slow.wide());
+  REQUIRE(one_slow.min() == 60);
+  REQUIRE(one_slow.fraction() == Approx(0.02));
+  REQUIRE_FALSE(one_slow.wide());
+  // Two slow ones of five widen it: the middle three are 60..100.
+  const Spread two_slow{{100, 104, 60, 58, 101}};
+  REQUIRE(two_slow.median() == 100);
+  REQUIRE(two_slow.fraction() == Approx(0.41));
+  REQUIRE(two_slow.wide());
+  // Below five samples nothing is left out.
+  REQUIRE((Spread{{100, 60, 101, 99}}).fraction() == Approx(41.0 / 99.5));
   // Exactly at the threshold is not wide; just above is.
   const double t = cp::bench::kWideSpreadFraction;
   REQUIRE_FALSE((Spread{{100, 100, 100 + 100 * t}}).wide());
@@ -357,7 +366,7 @@ TEST_CASE("results: a row whose repetitions disagree is marked in the table, CSV
   std::vector<ReportRow> rows;
   rows.push_back(make("reference", cp::Family::reference, {100, 101, 99, 100, 102}));
   rows.push_back(make("steady", cp::Family::mutex, {150, 151, 149, 150, 152}));
-  rows.push_back(make("jumpy", cp::Family::mutex, {150, 90, 151, 149, 150}));
+  rows.push_back(make("jumpy", cp::Family::mutex, {150, 90, 151, 95, 150}));  // two slow of five
   rows[1].run_id = "r2";
   rows[2].run_id = "r3";
   const auto ref = reference_throughput(rows);
@@ -389,12 +398,12 @@ TEST_CASE("results: a row whose repetitions disagree is marked in the table, CSV
   REQUIRE(column(rows[2], "ops_per_s") == "150.0");
   REQUIRE(column(rows[2], "ops_per_s_min") == "90.0");
   REQUIRE(column(rows[2], "ops_per_s_max") == "151.0");
-  REQUIRE(column(rows[2], "spread") == "0.4067");
+  REQUIRE(column(rows[2], "spread") == "0.3667");  // the middle three: 95..150
   REQUIRE(column(rows[2], "wide_spread") == "1");
   REQUIRE(column(rows[1], "wide_spread") == "0");
   const std::string json = results_json(rows, ctx);
   REQUIRE(json.find("\"repetitions\": 5") != std::string::npos);
-  REQUIRE(json.find("\"ops_per_s_samples\": [150, 90, 151, 149, 150]") != std::string::npos);
+  REQUIRE(json.find("\"ops_per_s_samples\": [150, 90, 151, 95, 150]") != std::string::npos);
   REQUIRE(json.find("\"wide_spread\": true") != std::string::npos);
 }
 

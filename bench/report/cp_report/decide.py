@@ -48,8 +48,8 @@ KEPT_ACHIEVED_FRACTION = 0.90  # a rate is kept only if >= 90% of it was achieve
 RULES_TEXT = [
     "Each closed-loop row is the median of several short repetitions run round-robin over the "
     "designs. A row whose repetitions disagree by more than the runner's threshold "
-    "((max - min) / median, marked ? in the tables) is not ranked: the situation names it as "
-    "untrusted, and a rerun on a quieter machine decides it.",
+    "((max - min) / median of the middle repetitions, marked ? in the tables) is not ranked: "
+    "the situation names it as untrusted, and a rerun on a quieter machine decides it.",
     "Only rows that passed their correctness check compete. The sequential reference is the "
     "baseline (\"vs ref\"), never a contender. A design whose row in the compared set failed "
     "its check is left out and named as excluded.",

@@ -91,7 +91,7 @@ class Row:
     repeats: int = 1          # closed rows: repetitions whose median ops_per_s is
     ops_per_s_min: float = None
     ops_per_s_max: float = None
-    spread: float = None      # (max - min) / median of the repetitions; None if unknown
+    spread: float = None      # range of the middle repetitions / median; None if unknown
     wide_spread: bool = False  # the runner marked the spread as too wide to rank the row
     open_wait: str = None     # open rows: "sleep" or "spin-tail" (how clients waited)
     floor_p50_ns: float = None  # open rows: the harness alone at the same schedule

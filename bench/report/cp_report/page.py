@@ -103,7 +103,8 @@ def _rows_table(results, table):
     repeats = max((r.repeats for r in table.closed_rows()), default=1)
     if repeats > 1:
         notes.append(f"Closed-loop ops/s: the median of {repeats} interleaved repetitions; "
-                     "spread = (max - min) / median.")
+                     "spread = (max - min) / median of the middle repetitions (of five or more, the "
+                     "lowest and the highest left out).")
     if any_wide:
         notes.append("? the repetitions of this row disagree (wide spread): do not rank it "
                      "(nor read its vs ref) until a quieter rerun agrees.")
