@@ -1,6 +1,7 @@
 // caf_pool.hpp: what the CAF peer designs (family peer, rows "caf") share. CAF 0.17, Debian
-// libcaf-dev. Included only by the designs' .cpp files (comparisons/*/caf_*.cpp): CAF's headers
-// take seconds to compile, so the registries see a small header per design instead.
+// libcaf-dev. Included only by the designs' .cpp files (comparisons/*/caf_*.cpp) and one test
+// (tests/patterns/actor/caf_faults_test.cpp): CAF's headers take seconds to compile, so the
+// registries see a small header per design instead.
 //
 //   CafEnvelope<State>  - the one message type: a workload message and where its reply goes
 //                         (empty for a tell).
@@ -22,9 +23,17 @@
 // actor is gone) the promise is destroyed unfulfilled and the caller gets broken_promise at
 // once, not a hang; both cases throw actor::ActorError.
 //
-// A handler that throws: the exception goes to the asker (set_exception) and the actor keeps its
-// state and goes on (CAF's default would terminate the actor). The workload handlers do not
-// throw, short of running out of memory.
+// A handler that throws. Left to CAF 0.17, the exception would reach the actor's exception
+// handler, scheduled_actor::default_exception_handler (set_exception_handler replaces it), which
+// prints "*** unhandled exception ..." and returns sec::runtime_error, and the actor quits with
+// that reason: its state is gone, the message (with the asker's promise) is destroyed, so the
+// asker gets broken_promise (ActorError stopped here), and so does every later ask. Instead the
+// behaviour catches around State::handle: the exception goes to the asker (set_exception, so
+// ask() rethrows it), a tell's is dropped, and the actor keeps its state and goes on with the
+// next message: what our runtime's supervision with RestartPolicy::keep_state yields. That
+// keeps the state consistent only if handle() throws before changing it, or leaves it valid;
+// the workload handlers do not throw, short of running out of memory.
+// tests/patterns/actor/caf_faults_test.cpp checks it with injected faults.
 //
 // ThreadSanitizer. Debian's libcaf_core is not built with TSan; its mailbox (a lock-free queue)
 // and its scheduler's hand-off of an actor from one worker to the next are invisible to it. We
