@@ -1,9 +1,10 @@
 // caf_pool.hpp: what the CAF peer designs (family peer, rows "caf") share. CAF 0.17, Debian
-// libcaf-dev. Included only by the designs' .cpp files (comparisons/*/caf_*.cpp): CAF's headers
-// take seconds to compile, so the registries see a small header per design instead.
+// libcaf-dev. Included only by the designs' .cpp files (comparisons/*/caf_*.cpp) and one test
+// (tests/patterns/actor/caf_faults_test.cpp): CAF's headers take seconds to compile, so the
+// registries see a small header per design instead.
 //
 //   CafEnvelope<State>  - the one message type: a workload message and where its reply goes
-//                         (empty for a tell).
+//                         (empty for a tell): the reply, or CafHandlerFailure if the handler threw.
 //   CafShardActor<State> - a CAF event-based actor around the same State our actor designs use
 //                         (CounterShard, CacheShard, OrderActorState): handle(message&) -> reply.
 //   CafPool<State>      - one caf::actor_system with kActorWorkers scheduler threads, its actors,
@@ -22,9 +23,21 @@
 // actor is gone) the promise is destroyed unfulfilled and the caller gets broken_promise at
 // once, not a hang; both cases throw actor::ActorError.
 //
-// A handler that throws: the exception goes to the asker (set_exception) and the actor keeps its
-// state and goes on (CAF's default would terminate the actor). The workload handlers do not
-// throw, short of running out of memory.
+// A handler that throws. Left to CAF 0.17, the exception would reach the actor's exception
+// handler, scheduled_actor::default_exception_handler (set_exception_handler replaces it), which
+// prints "*** unhandled exception ..." and returns sec::runtime_error, and the actor quits with
+// that reason: its state is gone, the message (with the asker's promise) is destroyed, so the
+// asker gets broken_promise (ActorError stopped here), and so does every later ask. Instead the
+// behaviour catches around State::handle and the actor keeps its state and goes on with the
+// next message, which is what our runtime's supervision with RestartPolicy::keep_state yields
+// (it keeps the state consistent only if handle() throws before changing it, or leaves it
+// valid; the workload handlers do not throw, short of running out of memory). The asker gets
+// ActorError(handler_failed), as from our runtime, its text naming what the handler threw; a
+// tell's failure is dropped. tests/patterns/actor/caf_faults_test.cpp checks all of it.
+// Why a failure value and not set_exception: the exception object would be shared by the two
+// threads and freed by whichever drops the last reference, counted inside libstdc++.so, which
+// TSan does not see; it reported the asker's read of what() as raced with the worker's free.
+// A copy of the text, moved out of the future like any reply, shares nothing.
 //
 // ThreadSanitizer. Debian's libcaf_core is not built with TSan; its mailbox (a lock-free queue)
 // and its scheduler's hand-off of an actor from one worker to the next are invisible to it. We
@@ -55,7 +68,10 @@
 #include <exception>
 #include <future>
 #include <memory>
+#include <stdexcept>
+#include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "comparisons/common/actor_pool.hpp"
@@ -63,10 +79,18 @@
 
 namespace cp {
 
+// What an asker gets when the handler threw: the exception's what(), copied on the worker.
+struct CafHandlerFailure {
+  std::string what;
+};
+
+template <class State>
+using CafReply = std::variant<typename State::reply, CafHandlerFailure>;
+
 template <class State>
 struct CafEnvelope {
   typename State::message message;
-  std::shared_ptr<std::promise<typename State::reply>> reply;  // empty: a tell
+  std::shared_ptr<std::promise<CafReply<State>>> reply;  // empty: a tell
 };
 
 }  // namespace cp
@@ -102,9 +126,11 @@ class CafShardActor : public caf::event_based_actor {
       ws::take_over(&state_);
       try {
         auto r = state_.handle(e.message);
-        if (e.reply) e.reply->set_value(std::move(r));
+        if (e.reply) e.reply->set_value(CafReply<State>(std::in_place_index<0>, std::move(r)));
+      } catch (const std::exception& x) {  // not CAF's handler: see the file comment
+        if (e.reply) e.reply->set_value(CafHandlerFailure{x.what()});
       } catch (...) {
-        if (e.reply) e.reply->set_exception(std::current_exception());
+        if (e.reply) e.reply->set_value(CafHandlerFailure{"an exception of unknown type"});
       }
       ws::hand_over(&state_);  // before CAF may hand the actor to the other worker
     }};
@@ -152,17 +178,25 @@ class CafPool {
 
   void tell(std::size_t i, message m) { send(i, {std::move(m), nullptr}); }
 
+  // ask: the reply; or throws ActorError: timeout, stopped (CAF dropped the message), or
+  // handler_failed (the handler threw; the text says what).
   reply ask(std::size_t i, message m, const char* who) {
-    auto p = std::make_shared<std::promise<reply>>();
-    std::future<reply> f = p->get_future();
+    auto p = std::make_shared<std::promise<CafReply<State>>>();
+    std::future<CafReply<State>> f = p->get_future();
     send(i, {std::move(m), std::move(p)});
     if (f.wait_for(kActorAskTimeout) != std::future_status::ready)
       throw actor::ActorError(who, actor::AskError::timeout);
-    try {
-      return f.get();
-    } catch (const std::future_error&) {  // broken_promise: CAF dropped the message
-      throw actor::ActorError(who, actor::AskError::stopped);
-    }
+    CafReply<State> r = [&] {
+      try {
+        return f.get();
+      } catch (const std::future_error&) {  // broken_promise: CAF dropped the message
+        throw actor::ActorError(who, actor::AskError::stopped);
+      }
+    }();
+    if (auto* failure = std::get_if<CafHandlerFailure>(&r))
+      throw actor::ActorError(std::string(who) + " (the handler threw: " + failure->what + ")",
+                              actor::AskError::handler_failed);
+    return std::get<0>(std::move(r));
   }
 
  private:

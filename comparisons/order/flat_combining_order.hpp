@@ -35,7 +35,7 @@
 
 namespace cp {
 
-template <unsigned Spins = lf::FlatCombiner<int>::kDefaultSpins>
+template <unsigned Spins = lf::FlatCombiner<int>::kDefaultSpins, class Hooks = lf::NoHooks>
 class FlatCombiningOrderEngineT {
  public:
   static constexpr unsigned kSpins = Spins;
@@ -48,6 +48,11 @@ class FlatCombiningOrderEngineT {
       .waiting = Waiting::blocks,  // after a short spin, a futex sleep
       .exposes_commit_order = true,
   };
+
+  // Not for a progress claim (there is none): the test that parks a combiner inside its batch
+  // shows the callers in it blocked.
+  template <class H>
+  using with_hooks = FlatCombiningOrderEngineT<Spins, H>;
 
   explicit FlatCombiningOrderEngineT(OrderConfig config) : fc_(Spins, check(config)) {}
 
@@ -96,7 +101,7 @@ class FlatCombiningOrderEngineT {
     std::vector<Commit> log;
   };
 
-  lf::FlatCombiner<Core> fc_;
+  lf::FlatCombiner<Core, Hooks> fc_;
 };
 using FlatCombiningOrderEngine = FlatCombiningOrderEngineT<>;
 

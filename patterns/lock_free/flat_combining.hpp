@@ -1,7 +1,9 @@
 // flat_combining.hpp: flat combining (Hendler, Incze, Shavit, Tzafrir 2010) over a sequential
 // core, with a Treiber-style publication stack.
 //
-//   FlatCombiner<Core> - apply(f) runs f(core) as if alone with the core, and returns its result.
+//   FlatCombiner<Core, Hooks> - apply(f) runs f(core) as if alone with the core, and returns its
+//                               result. Hooks (patterns/lock_free/hooks.hpp, NoHooks by default:
+//                               no code) let a test park the combiner inside a batch.
 //
 // How. A caller writes its request (a pointer to f) into a record, pushes the record onto a
 // lock-free stack of pending requests, then tries to take the combiner role (one atomic flag).
@@ -17,6 +19,8 @@
 //
 // Not lock-free, and not pretending to be: a combiner stalled in the middle of a batch stalls
 // every caller whose request it holds, exactly as a preempted lock holder would. Waiters block.
+// (tests/conformance/order/order_test.cpp parks a combiner at HookPoint::fc_before_apply and
+// checks that a published request is not completed until it is released.)
 //
 // The publication stack is push-only plus "take everything" (exchange with null), so it has no
 // ABA problem and needs no reclamation: a record is never popped alone, and a push's CAS
@@ -43,6 +47,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "patterns/lock_free/hooks.hpp"
 #include "patterns/lock_free/thread_records.hpp"
 
 namespace cp::lf {
@@ -56,7 +61,7 @@ inline void spin_pause() noexcept {
 #endif
 }
 
-template <class Core>
+template <class Core, class Hooks = NoHooks>
 class FlatCombiner {
  public:
   // Spins before a waiter sleeps (each: a check of its record and of the role, then a pause).
@@ -121,6 +126,7 @@ class FlatCombiner {
     // Relaxed: the push's release publishes it with the request.
     r.status.store(kPending, std::memory_order_relaxed);
     push(r);
+    Hooks::at(HookPoint::fc_published, &r);
     wait_or_combine(r);
     records_.give_back(&r);
   }
@@ -188,6 +194,7 @@ class FlatCombiner {
     std::uint64_t served = 0;
     while (oldest != nullptr) {
       Request* next = oldest->next_pending;  // read first: once done, its owner may reuse it
+      Hooks::at(HookPoint::fc_before_apply, oldest);  // a stall here stalls the whole batch
       oldest->run(oldest->ctx, core_);
       ++served;
       // Release: the result written by run() happens before the owner's acquire of kDone.

@@ -1,4 +1,5 @@
-// hooks.hpp: test-only hook points inside lock-free operations (between a load and its CAS).
+// hooks.hpp: test-only hook points inside lock-free operations (between a load and its CAS),
+// and inside flat combining (patterns/lock_free/flat_combining.hpp), to show it is not lock-free.
 //
 //   HookPoint     - where an operation can stop: after loading the top, before the CAS...
 //   NoHooks       - the default: empty inline calls, so the optimizer removes them (zero cost).
@@ -24,6 +25,8 @@ enum class HookPoint {
   push_before_cas,  // push: the new node is linked to the loaded top, CAS not yet tried
   add_before_rmw,   // counters: the key is checked, the one atomic step not yet taken
   swap_before_cas,  // copy-on-write: a new version is built from the loaded one, not yet CASed in
+  fc_published,     // flat combining: a caller's request is on the stack, it has not waited yet
+  fc_before_apply,  // flat combining: the combiner holds a batch, the next request not yet applied
 };
 
 constexpr std::string_view to_string(HookPoint p) {
@@ -33,6 +36,8 @@ constexpr std::string_view to_string(HookPoint p) {
     case HookPoint::push_before_cas: return "push: before CAS";
     case HookPoint::add_before_rmw: return "add: before the atomic step";
     case HookPoint::swap_before_cas: return "swap: new version built, before CAS";
+    case HookPoint::fc_published: return "flat combining: request published";
+    case HookPoint::fc_before_apply: return "flat combining: combiner inside its batch";
   }
   return "?";
 }

@@ -4,6 +4,12 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
+#include <chrono>
+#include <latch>
+#include <thread>
+#include <variant>
+#include <vector>
 
 #include "comparisons/order/designs.hpp"
 #include "comparisons/order/driver.hpp"
@@ -127,6 +133,61 @@ CP_DESIGN_TEST(order_progress, "order: lock-free, others progress while one plac
                                            notional[0] + notional[1] + notional[2]))
       FAIL_CHECK(p);
   }
+}
+
+// The converse, for the lock-free family's one design that declares lock_free = false: flat
+// combining. Its combiner is parked inside its batch (it took the stack, holding one sell, and
+// has not applied it); two other callers then publish a buy each. Neither buy completes while
+// the combiner stays parked: only the holder of the role applies requests, and it holds the
+// role. The 100 ms wait only bounds the test: a published request cannot complete without a
+// combiner however long we wait, so the check does not depend on speed (a design in which a
+// caller could finish its own request, i.e. one that did not block, fails it). Released, the
+// combiner applies its batch and then the buys, and every reply is the right one.
+TEST_CASE("order flat-combining: while its combiner is parked mid-batch, no other caller completes",
+          "[trait]") {
+  using Hooked = FlatCombiningOrderEngine::with_hooks<lf::ScriptedHooks>;
+  STATIC_REQUIRE_FALSE(Hooked::traits.lock_free);
+  Hooked design(OrderConfig{.symbols = 1, .accounts = 3, .initial_cash = 1'000'000'000});
+  design.record_commits(true);
+  constexpr unsigned kCallers = 2;
+  std::latch parked(1), resume(1), published(kCallers);
+  PlaceReply sell{};
+  std::thread combiner([&] {
+    lf::ParkOnce park(lf::HookPoint::fc_before_apply, parked, resume);
+    sell = design.place({1, 0, 0, Side::sell, 100, 10});  // alone: it takes the role
+  });
+  parked.wait();
+  std::array<PlaceReply, kCallers> buys{};
+  std::array<std::atomic<bool>, kCallers> done{};
+  std::vector<std::thread> callers;
+  for (unsigned t = 0; t < kCallers; ++t)
+    callers.emplace_back([&, t] {
+      // Says when this caller's request is on the publication stack (not waited on yet).
+      lf::ScriptedHooks::Scope announce([&](lf::HookPoint p, const void*) {
+        if (p == lf::HookPoint::fc_published) published.count_down();
+      });
+      buys[t] = design.place({OrderId{t} + 2, AccountId{t} + 1, 0, Side::buy, 100, 5});
+      done[t].store(true, std::memory_order_release);  // the main thread reads it in the wait
+    });
+  published.wait();
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  unsigned completed_while_parked = 0;
+  for (const auto& d : done) completed_while_parked += d.load(std::memory_order_acquire) ? 1 : 0;
+  resume.count_down();
+  combiner.join();
+  for (auto& c : callers) c.join();
+
+  INFO(completed_while_parked << " of " << kCallers << " published places completed while the "
+                              << "combiner was parked");
+  CHECK(completed_while_parked == 0);
+  CHECK(sell == PlaceReply{Reject::none, 0, 0, true});  // applied first: it rests
+  for (const PlaceReply& b : buys) CHECK(b == PlaceReply{Reject::none, 5, 500, false});
+  const std::vector<Commit> log = design.commits();
+  REQUIRE(log.size() == 1 + kCallers);
+  CHECK(std::get<PlaceCmd>(log[0].command).id == 1);  // the parked batch before the others
+  const OrderState st = design.state();
+  CHECK(st.trades == kCallers);
+  for (const auto& p : check_order_invariants(st)) FAIL_CHECK(p);
 }
 
 // The benchmark driver's own verdict, on a short run per design.
