@@ -41,14 +41,35 @@ function(_cp_catch_main)
   endif()
 endfunction()
 
+# Every test file includes catch2/catch.hpp (~17,000 lines). It is parsed once per build into
+# a precompiled header that every test program reuses: it saves clang (three of the four check
+# stages) about 1.5-3.5 s of CPU per test file, g++ less. The holder target compiles an empty file: catch_main.cpp cannot hold it, since
+# it defines CATCH_CONFIG_MAIN before the include. Reuse needs the same compile options; the
+# only per-test differences are -D macros that catch.hpp never reads (TBB_USE_DEBUG, paths),
+# which both compilers accept beside a PCH.
+function(_cp_test_pch)
+  if(NOT TARGET cp_test_pch)
+    set(empty "${PROJECT_BINARY_DIR}/cp_test_pch.cpp")
+    file(WRITE "${empty}" "")
+    add_library(cp_test_pch OBJECT "${empty}")
+    target_link_libraries(cp_test_pch PRIVATE Catch2::Catch2)
+    target_precompile_headers(cp_test_pch PRIVATE <catch2/catch.hpp>)
+  endif()
+endfunction()
+
 function(cp_add_test name)
   cmake_parse_arguments(T "" "TIMEOUT" "SOURCES;LINK" ${ARGN})
   if(NOT T_TIMEOUT)
     set(T_TIMEOUT 300)
   endif()
   _cp_catch_main()
+  _cp_test_pch()
   add_executable(${name} ${T_SOURCES})
   target_link_libraries(${name} PRIVATE cp_catch_main ${T_LINK})
+  target_precompile_headers(${name} REUSE_FROM cp_test_pch)
+  # test_programs: what ctest runs, with the programs the tests start (add_dependencies on
+  # the test target brings those along). The sanitizer stages build this, not everything.
+  add_dependencies(test_programs ${name})
   # After each build, list the cases and write one ctest test per case (see
   # cp_discover_tests.cmake); ctest reads that file through TEST_INCLUDE_FILES.
   set(tests_file "${CMAKE_CURRENT_BINARY_DIR}/${name}_tests.cmake")
