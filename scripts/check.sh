@@ -2,7 +2,7 @@
 # check.sh: the README's test command, and what CI runs. Installs what is missing, then
 #   1. debug build: every test, and every example with small arguments
 #   2. tsa build: clang -Wthread-safety -Werror (compiles everything but three benchmark
-#      front-ends whose code compare.cpp already instantiates: bench/CMakeLists.txt)
+#      front-ends whose code the compare library already instantiates: bench/CMakeLists.txt)
 #   3. asan build: AddressSanitizer + UBSan, every test but the deliberate bug demos
 #   4. tsan build: ThreadSanitizer, every test but the deliberate bug demos
 # The sanitizer stages build only the test programs and what their tests run: benchmarks and
