@@ -16,7 +16,6 @@
 // Each measurement is repeated (--repeats, interleaving ours and CAF's) and reported as the
 // median with the min..max spread. Our scheduler runs 64 messages per turn; CAF keeps its
 // default (no limit).
-#include <malloc.h>
 
 #include <algorithm>
 #include <atomic>
@@ -111,9 +110,9 @@ struct Spread {
   }
 };
 
-// Heap accounting for the spawn samples: while `counting` is on, every operator new and
-// delete of the process (ours, CAF's, any thread) updates the live byte count (malloc's usable
-// size of each block) and the allocation count. Off, it costs one relaxed load per call, so
+// Heap accounting for the spawn samples: while `counting` is on, every operator new of the
+// process (ours, CAF's, any thread) adds its requested bytes and one allocation, and the
+// delete of a block counted so takes its bytes back. Off, it costs one relaxed load per call, so
 // the other measurements are not slowed by a shared counter.
 //
 // Not under ThreadSanitizer: its runtime defines operator new/delete itself (to see every
@@ -130,11 +129,15 @@ struct Spread {
 #endif
 std::atomic<bool> counting{false};  // relaxed: switched between samples, while all is idle
 std::atomic<long> live_bytes{0}, allocations{0};  // relaxed: sums read once the sample is idle
+std::atomic<long> sample_id{0};  // relaxed: which sample is counting (set while all is idle)
 
 struct HeapDelta {
   long bytes0 = live_bytes.load(std::memory_order_relaxed);
   long allocs0 = allocations.load(std::memory_order_relaxed);
-  HeapDelta() { counting.store(true, std::memory_order_relaxed); }
+  HeapDelta() {
+    sample_id.fetch_add(1, std::memory_order_relaxed);
+    counting.store(true, std::memory_order_relaxed);
+  }
   ~HeapDelta() { counting.store(false, std::memory_order_relaxed); }
   double bytes() const { return static_cast<double>(live_bytes.load(std::memory_order_relaxed) - bytes0); }
   double allocs() const { return static_cast<double>(allocations.load(std::memory_order_relaxed) - allocs0); }
@@ -354,19 +357,41 @@ void spawn(System& s, const Options& o, double& ns_each, double& bytes_each, dou
 
 #if CP_COUNT_HEAP
 // The counting operator new/delete (see HeapDelta). Sized and unsized delete both land here.
+// Each block carries a 16-byte header (malloc's alignment, so the caller's block stays aligned)
+// naming the sample that counted it: a delete takes back only what the running sample
+// counted. Without it, blocks allocated before the sample and freed during it (an earlier
+// sample's actors and buffers, released late by the workers) made the bytes per actor
+// negative.
+namespace {
+constexpr std::size_t kHeader = 16;
+struct BlockHeader {
+  long counted_bytes;  // 0: allocated while not counting
+  long sample;         // sample_id when it was counted
+};
+static_assert(sizeof(BlockHeader) <= kHeader);
+}  // namespace
+
 void* operator new(std::size_t n) {
-  void* p = std::malloc(n == 0 ? 1 : n);
-  if (p == nullptr) throw std::bad_alloc();
+  void* base = std::malloc(kHeader + (n == 0 ? 1 : n));
+  if (base == nullptr) throw std::bad_alloc();
+  long counted = 0, sample = 0;
   if (counting.load(std::memory_order_relaxed)) {
+    sample = sample_id.load(std::memory_order_relaxed);
+    counted = static_cast<long>(n);
     allocations.fetch_add(1, std::memory_order_relaxed);
-    live_bytes.fetch_add(static_cast<long>(malloc_usable_size(p)), std::memory_order_relaxed);
+    live_bytes.fetch_add(counted, std::memory_order_relaxed);
   }
-  return p;
+  new (base) BlockHeader{counted, sample};
+  return static_cast<char*>(base) + kHeader;
 }
 void operator delete(void* p) noexcept {
-  if (p != nullptr && counting.load(std::memory_order_relaxed))
-    live_bytes.fetch_sub(static_cast<long>(malloc_usable_size(p)), std::memory_order_relaxed);
-  std::free(p);
+  if (p == nullptr) return;
+  void* base = static_cast<char*>(p) - kHeader;
+  const BlockHeader& h = *static_cast<BlockHeader*>(base);
+  if (h.counted_bytes != 0 && counting.load(std::memory_order_relaxed) &&
+      h.sample == sample_id.load(std::memory_order_relaxed))
+    live_bytes.fetch_sub(h.counted_bytes, std::memory_order_relaxed);
+  std::free(base);
 }
 void operator delete(void* p, std::size_t) noexcept { operator delete(p); }
 #endif
