@@ -83,6 +83,10 @@ ScanResult run_scan(const ScanConfig& cfg) {
   const std::int64_t expected = kEach * static_cast<std::int64_t>(cfg.accounts);
   std::atomic<bool> stop{false};
   std::atomic<unsigned> readers_left{cfg.readers};
+  // The readers start after the writer's first transfer, so that every run has a write among
+  // its reads: with a fixed count of reads, fast readers could otherwise finish before a
+  // writer that the scheduler started late had written at all.
+  std::atomic<bool> first_write_done{false};
   std::vector<std::uint64_t> reads(cfg.readers, 0), torn(cfg.readers, 0);  // one per reader
   std::vector<std::int64_t> sinks(cfg.readers, 0);
   std::uint64_t writes = 0;
@@ -93,13 +97,17 @@ ScanResult run_scan(const ScanConfig& cfg) {
     while (!stop.load(std::memory_order_acquire) && readers_left.load(std::memory_order_acquire) > 0) {
       std::this_thread::sleep_until(start + (i + 1) * cfg.write_every);
       ledger.transfer(i % cfg.accounts, (i * 7 + 3) % cfg.accounts, static_cast<std::int64_t>(i % 50));
-      ++i;
+      if (i++ == 0) {
+        first_write_done.store(true, std::memory_order_release);  // only a start signal
+        first_write_done.notify_all();
+      }
     }
     writes = i;
   });
   std::vector<std::thread> pool;
   for (unsigned r = 0; r < cfg.readers; ++r)
     pool.emplace_back([&, r] {
+      first_write_done.wait(false, std::memory_order_acquire);  // see first_write_done
       std::uint64_t n = 0, bad = 0, k = r;
       std::int64_t sink = 0;
       const auto end = start + cfg.duration;
