@@ -19,6 +19,7 @@
 #include "comparisons/common/actor_pool.hpp"
 #include "comparisons/common/random.hpp"
 #include "comparisons/counter/actor_counter.hpp"
+#include "tests/patterns/actor/flaky_shard.hpp"
 #include "tests/support/findings.hpp"
 
 using namespace cp;
@@ -32,27 +33,6 @@ constexpr std::uint64_t kScale = kSanitizerSlowdown;  // fewer messages under th
 
 constexpr unsigned kActors = 4;
 constexpr std::uint32_t kKeys = 32;  // key k: actor k % kActors, slot k / kActors
-
-// FlakyShard: a CounterShard whose message may carry an injected fault. The fault throws
-// before the state is touched, so keep_state is the right restart policy: a failed add has
-// no effect, and the state behind it is intact.
-struct FlakyShard {
-  struct message {
-    CounterShard::message inner;
-    bool fail = false;
-  };
-  using reply = CounterRead;
-
-  CounterShard shard;
-  std::int64_t* sink = nullptr;  // the shard's sum, mirrored for reading after shutdown
-
-  CounterRead handle(message& m) {
-    if (m.fail) throw std::runtime_error("injected fault");
-    const CounterRead r = shard.handle(m.inner);
-    *sink = shard.sum;
-    return r;
-  }
-};
 
 struct Shards {
   ActorSystem sys{actor_pool_config()};

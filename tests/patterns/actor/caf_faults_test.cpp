@@ -28,6 +28,7 @@
 #include "comparisons/common/caf_pool.hpp"
 #include "comparisons/common/random.hpp"
 #include "comparisons/counter/actor_counter.hpp"
+#include "tests/patterns/actor/flaky_shard.hpp"
 #include "tests/support/findings.hpp"
 
 using namespace cp;
@@ -37,36 +38,17 @@ namespace {
 
 constexpr const char* kWho = "caf faults test";
 
-// A CounterShard whose message may carry an injected fault, thrown before the state is touched.
-struct FlakyCafShard {
-  struct message {
-    CounterShard::message inner;
-    bool fail = false;
-  };
-  using reply = CounterRead;
+using Pool = CafPool<FlakyShard>;
 
-  CounterShard shard;
-  std::int64_t* sink = nullptr;  // the shard's sum, mirrored for reading after the pool is gone
-
-  CounterRead handle(message& m) {
-    if (m.fail) throw std::runtime_error("injected fault");
-    const CounterRead r = shard.handle(m.inner);
-    *sink = shard.sum;
-    return r;
-  }
-};
-
-using Pool = CafPool<FlakyCafShard>;
-
-FlakyCafShard::message add(std::uint32_t slot, std::int64_t delta, bool fail = false) {
+FlakyShard::message add(std::uint32_t slot, std::int64_t delta, bool fail = false) {
   return {{CounterShard::Op::add, slot, delta}, fail};
 }
-FlakyCafShard::message get(std::uint32_t slot) { return {{CounterShard::Op::get, slot, 0}, false}; }
-FlakyCafShard::message total() { return {{CounterShard::Op::total, 0, 0}, false}; }
+FlakyShard::message get(std::uint32_t slot) { return {{CounterShard::Op::get, slot, 0}, false}; }
+FlakyShard::message total() { return {{CounterShard::Op::total, 0, 0}, false}; }
 
 void spawn_shards(Pool& pool, std::vector<std::int64_t>& sinks, std::uint32_t slots) {
   for (auto& sink : sinks)
-    pool.spawn(FlakyCafShard{CounterShard{std::vector<std::int64_t>(slots, 0), 0}, &sink});
+    pool.spawn(FlakyShard{CounterShard{std::vector<std::int64_t>(slots, 0), 0}, &sink});
 }
 
 // What an ask did: its reply, or the text of what it threw (and whether that was the fault:
@@ -78,7 +60,7 @@ struct AskOutcome {
   std::string what;
 };
 
-AskOutcome ask(Pool& pool, std::size_t actor, FlakyCafShard::message m) {
+AskOutcome ask(Pool& pool, std::size_t actor, FlakyShard::message m) {
   AskOutcome o;
   try {
     o.reply = pool.ask(actor, m, kWho);
