@@ -3,7 +3,7 @@
 //
 //   kTakesWaitStrategy<D> - D is a single-writer design whose wait strategy is a parameter.
 //   with_wait_knob<D>     - D's instantiation for the single-writer.wait knob.
-//   table_rows_of<W, First, Last>(w, knobs) - W's tables with registry entries [First, Last).
+//   table_rows_of<W, First, Last>(knobs) - W's tables with registry entries [First, Last).
 #pragma once
 
 #include <cstddef>
@@ -44,7 +44,7 @@ void with_wait_knob(const std::string& name, F&& f) {
   }
 }
 
-// design_rows_for<W, D>(params, wait): the rows of design D (already the knob's instantiation)
+// design_rows_for<W, D>(params): the rows of design D (already the wait knob's instantiation)
 // in a table of workload W with these params.
 template <class W, class D>
 DesignRows design_rows_for(const typename W::Params& params) {
@@ -65,10 +65,16 @@ DesignRows design_rows_for(const typename W::Params& params) {
   return rows;
 }
 
-// table_rows_of<W, First, Last>(w, knobs): one TableRows per table of `w`, holding the
-// registry's entries First..Last-1 (a workload's rows may be split over several files).
-template <class W, std::size_t First, std::size_t Last>
-std::vector<TableRows> table_rows_of(const W& w, const Knobs& knobs) {
+// kRegistrySize<W>: how many rows workload W registers (its designs, then its batch rows).
+template <class W>
+inline constexpr std::size_t kRegistrySize = std::tuple_size_v<typename W::DesignRegistry>;
+
+// table_rows_of<W, First, Last>(knobs): one TableRows per table of workload W (with the params
+// the knobs set), holding the registry's entries First..Last-1 (a workload's rows may be split
+// over several files).
+template <class W, std::size_t First = 0, std::size_t Last = kRegistrySize<W>>
+std::vector<TableRows> table_rows_of(const Knobs& knobs) {
+  const W w = std::get<W>(registered_workloads(knobs));
   using Registry = typename W::DesignRegistry;
   static_assert(First <= Last && Last <= std::tuple_size_v<Registry>);
   std::vector<TableRows> tables;
@@ -84,10 +90,5 @@ std::vector<TableRows> table_rows_of(const W& w, const Knobs& knobs) {
   }
   return tables;
 }
-
-// The registry entries of workload number `I` of registered_workloads(), for split points.
-template <std::size_t I>
-inline constexpr std::size_t kRegistrySize = std::tuple_size_v<
-    typename std::tuple_element_t<I, RegisteredWorkloads>::DesignRegistry>;
 
 }  // namespace cp::bench

@@ -4,8 +4,7 @@
 namespace cp::bench::rows {
 
 std::vector<TableRows> cache(const Knobs& knobs) {
-  return table_rows_of<CacheWorkload, 0, kRegistrySize<1>>(
-      std::get<1>(registered_workloads(knobs)), knobs);
+  return table_rows_of<CacheWorkload>(knobs);
 }
 
 }  // namespace cp::bench::rows

@@ -4,8 +4,7 @@
 namespace cp::bench::rows {
 
 std::vector<TableRows> counter(const Knobs& knobs) {
-  return table_rows_of<CounterWorkload, 0, kRegistrySize<0>>(
-      std::get<0>(registered_workloads(knobs)), knobs);
+  return table_rows_of<CounterWorkload>(knobs);
 }
 
 }  // namespace cp::bench::rows

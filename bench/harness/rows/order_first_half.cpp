@@ -5,8 +5,7 @@
 namespace cp::bench::rows {
 
 std::vector<TableRows> order_first_half(const Knobs& knobs) {
-  return table_rows_of<OrderWorkload, 0, kRegistrySize<2> / 2>(
-      std::get<2>(registered_workloads(knobs)), knobs);
+  return table_rows_of<OrderWorkload, 0, kRegistrySize<OrderWorkload> / 2>(knobs);
 }
 
 }  // namespace cp::bench::rows

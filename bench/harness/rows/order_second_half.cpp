@@ -4,8 +4,7 @@
 namespace cp::bench::rows {
 
 std::vector<TableRows> order_second_half(const Knobs& knobs) {
-  return table_rows_of<OrderWorkload, kRegistrySize<2> / 2, kRegistrySize<2>>(
-      std::get<2>(registered_workloads(knobs)), knobs);
+  return table_rows_of<OrderWorkload, kRegistrySize<OrderWorkload> / 2>(knobs);
 }
 
 }  // namespace cp::bench::rows
