@@ -1,5 +1,6 @@
 // designs.hpp (cache): the registry. Every design listed here runs through the conformance
 // suite (tests/conformance/cache) and the comparison (bench/). Adding a design = one line.
+// The libcds-feldman peer is left out under ThreadSanitizer (why: libcds_cache.hpp).
 #pragma once
 
 #include <tuple>
@@ -7,6 +8,7 @@
 #include "comparisons/cache/lock_free_cache.hpp"
 #include "comparisons/cache/actor_cache.hpp"
 #include "comparisons/cache/caf_cache.hpp"
+#include "comparisons/cache/libcds_cache.hpp"
 #include "comparisons/cache/mutex_cache.hpp"
 #include "comparisons/cache/reference.hpp"
 #include "comparisons/cache/rwlock_cache.hpp"
@@ -27,6 +29,11 @@ using CacheDesigns = std::tuple<CacheReference,                  //
                                 LockFreeCache,                   //
                                 ActorCache,                      //
                                 CafCache,                        //
-                                WorkStealingCache>;
+                                WorkStealingCache
+#if CP_HAS_LIBCDS_CACHE
+                                ,
+                                LibcdsCache
+#endif
+                                >;
 
 }  // namespace cp

@@ -18,25 +18,10 @@
 // and then waits for the element's readers to leave before freeing it.
 //
 // What it lacks for the contract: a capacity. It grows without bound and evicts nothing. The
-// eviction added here, in words:
-//   - slots_ counts slots taken (entries present + inserts in flight). A put of a new key
-//     first takes a slot: a compare-exchange below the capacity, or, when all C are taken,
-//     evicts one entry and keeps its slot. The map's own size is never above slots_, so
-//     size() <= C at every instant, not only at quiescence.
-//   - Every insertion pushes a ticket {key, stamp} to order_ (oldest first). Evicting pops the
-//     oldest ticket: a ticket whose entry is gone (erased, or erased and put again: the stamp
-//     differs) is dropped; an entry whose referenced bit is set (a get or an overwrite since
-//     it was last looked at) gets a second chance: bit cleared, ticket pushed back; the first
-//     entry with a clear bit is erased. That is CLOCK in the form of a queue (the ring's hand
-//     is the queue's head), with the same victims as rwlock_cache.hpp's ring when nothing is
-//     erased; after an erase, the ring reuses the hole for the next key while the queue puts
-//     the next key last.
-//   - Concurrent gets may keep setting bits while an evictor sweeps; after C second chances in
-//     one eviction it takes the next live entry regardless, so an eviction always ends.
-//   - Tickets of erased entries are dropped lazily when popped; a put that finds the queue
-//     above 2C tickets pops until it drops one, so the queue stays near 2C without evictions.
-//   - With C >= N the map can never hold more than N <= C keys: no slot count, no tickets,
-//     nothing is ever evicted, and the cache is concurrent_hash_map itself.
+// eviction added on top is ClockTickets (clock_tickets.hpp, shared with the libcds-feldman
+// peer): a count of taken slots bounded by C, and a queue of insertion tickets that CLOCK
+// sweeps. With C >= N the map can never hold more than N <= C keys: no slot count, no tickets,
+// nothing is ever evicted, and the cache is concurrent_hash_map itself.
 //
 // Guarantees. Linearizable: every get/put/erase on a key happens under that key's bucket and
 // element locks (a get's value is copied under the element's shared lock; erase unlinks under
@@ -53,7 +38,6 @@
 #pragma once
 
 #include <oneapi/tbb/concurrent_hash_map.h>
-#include <oneapi/tbb/concurrent_queue.h>
 #include <oneapi/tbb/spin_rw_mutex.h>
 
 #include <algorithm>
@@ -62,8 +46,8 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
-#include <thread>
 
+#include "comparisons/cache/clock_tickets.hpp"
 #include "comparisons/cache/contract.hpp"
 #include "comparisons/common/random.hpp"
 
@@ -103,6 +87,7 @@ class TbbHashMapCache {
   explicit TbbHashMapCache(CacheConfig config)
       : config_(check(config)),
         evicting_(config_.capacity < config_.key_space),
+        clock_(config_.capacity),
         // Buckets for every entry the cache can hold (the map grows by itself past that, but
         // would do it while the clients run). Capped: a bucket is 16 bytes.
         map_(std::min<std::uint64_t>({config_.capacity, config_.key_space, kMaxReservedBuckets})) {}
@@ -135,15 +120,15 @@ class TbbHashMapCache {
         return CacheError::ok;
       }
     }  // released before take_slot: we hold no element lock while evicting
-    take_slot();
-    Ticket ticket{key, 0};
+    clock_.take_slot([this](const ClockTicket& t, bool may_spare) { return judge(t, may_spare); });
+    ClockTicket ticket{key, 0};
     {
       Map::accessor a;
       bool fresh = false;
       try {
         fresh = map_.insert(a, key);  // allocates the node before linking it
       } catch (...) {
-        release_slot();  // std::bad_alloc: nothing was inserted
+        clock_.release_slot();  // std::bad_alloc: nothing was inserted
         throw;
       }
       if (!fresh) {
@@ -151,19 +136,15 @@ class TbbHashMapCache {
         a->second.value = value;
         mark_referenced(a->second);
         a.release();
-        release_slot();
+        clock_.release_slot();
         return CacheError::ok;
       }
-      // A fresh entry: readers that found it wait on its lock until the value is in. Relaxed:
-      // the stamp only has to be unique (the fetch_add is atomic); it is published with the
-      // entry by the element's lock and with the ticket by the queue.
-      ticket.stamp = next_stamp_.fetch_add(1, std::memory_order_relaxed);
+      // A fresh entry: readers that found it wait on its lock until the value is in.
+      ticket.stamp = clock_.next_stamp();
       a->second.value = value;
       a->second.stamp = ticket.stamp;  // referenced starts clear: a get earns the second chance
     }
-    // (Should this push throw std::bad_alloc, the entry stays, counted but never a victim.)
-    order_.push(ticket);
-    drop_a_stale_ticket_if_too_many();
+    clock_.queue(ticket, [this](const ClockTicket& t) { return is_live(t); });
     return CacheError::ok;
   }
 
@@ -171,7 +152,7 @@ class TbbHashMapCache {
   bool erase(std::uint64_t key) {
     if (key >= config_.key_space) return false;
     if (!map_.erase(key)) return false;
-    if (evicting_) release_slot();
+    if (evicting_) clock_.release_slot();
     return true;
   }
 
@@ -182,7 +163,7 @@ class TbbHashMapCache {
 
   // tickets_queued: tickets in the eviction queue, stale ones included; for tests. Exact when
   // no other thread runs, approximate otherwise.
-  std::size_t tickets_queued() const { return order_.unsafe_size(); }
+  std::size_t tickets_queued() const { return clock_.tickets_queued(); }
 
  private:
   static constexpr std::uint64_t kMaxReservedBuckets = std::uint64_t{1} << 20;
@@ -210,11 +191,6 @@ class TbbHashMapCache {
   using Map = tbb::concurrent_hash_map<std::uint64_t, Entry, MixedKeyHash,
                                        std::allocator<std::pair<const std::uint64_t, Entry>>>;
 
-  struct Ticket {
-    std::uint64_t key = 0;
-    std::uint64_t stamp = 0;
-  };
-
   static void mark_referenced(const Entry& e) {
     // Relaxed both: the bit carries no data. Pairs with the load/clear in evict_one() through
     // the element's lock: the evictor's exclusive acquisition comes after this reader's
@@ -223,77 +199,28 @@ class TbbHashMapCache {
       e.referenced.store(1, std::memory_order_relaxed);
   }
 
-  // take_slot: returns owning one of the C slots, taken free or freed by evicting an entry.
-  void take_slot() {
-    std::size_t taken = slots_.load(std::memory_order_relaxed);  // checked by the CAS below
-    for (;;) {
-      if (taken < config_.capacity) {
-        // acq_rel on success: acquire pairs with release_slot()'s release, so the map's size
-        // decrement that preceded a slot's release comes before our insert's increment (the
-        // map's size never exceeds C); release orders our earlier accesses for the next taker.
-        if (slots_.compare_exchange_weak(taken, taken + 1, std::memory_order_acq_rel,
-                                         std::memory_order_relaxed))
-          return;
-        continue;
-      }
-      if (evict_one()) return;  // the victim's slot is ours now
-      // Nothing evictable: every slot is an insert in flight or a ticket in another evictor's
-      // hands, or an erase took our victim and is about to free its slot. Let them run.
-      std::this_thread::yield();
-      taken = slots_.load(std::memory_order_relaxed);
+  // judge: ClockTickets' look at a popped ticket's entry, under the element's exclusive lock.
+  ClockVerdict judge(const ClockTicket& t, bool may_spare) {
+    Map::accessor a;
+    if (!map_.find(a, t.key) || a->second.stamp != t.stamp) return ClockVerdict::stale;
+    // Relaxed: under the element's exclusive lock; see mark_referenced().
+    if (may_spare && a->second.referenced.load(std::memory_order_relaxed) != 0) {
+      a->second.referenced.store(0, std::memory_order_relaxed);
+      return ClockVerdict::spared;  // the accessor is released before the ticket is queued
     }
+    // False when a concurrent erase(key) unlinked it first; that erase frees the slot.
+    return map_.erase(a) ? ClockVerdict::evicted : ClockVerdict::lost;
   }
 
-  void release_slot() {
-    // Release: pairs with take_slot()'s acquire (see there).
-    slots_.fetch_sub(1, std::memory_order_release);
-  }
-
-  // evict_one: the sweep. True if it erased an entry (whose slot then passes to the caller).
-  bool evict_one() {
-    std::size_t second_chances = 0;
-    Ticket t;
-    while (order_.try_pop(t)) {
-      Map::accessor a;
-      if (!map_.find(a, t.key) || a->second.stamp != t.stamp) continue;  // stale: drop it
-      // Relaxed: under the element's exclusive lock; see mark_referenced().
-      if (a->second.referenced.load(std::memory_order_relaxed) != 0 &&
-          second_chances < config_.capacity) {
-        a->second.referenced.store(0, std::memory_order_relaxed);  // second chance
-        a.release();
-        order_.push(t);
-        ++second_chances;
-        continue;
-      }
-      // False when a concurrent erase(key) unlinked it first; that erase frees the slot.
-      return map_.erase(a);
-    }
-    return false;
-  }
-
-  // drop_a_stale_ticket_if_too_many: erases leave stale tickets that only evictions drop. When
-  // the queue holds more than 2C tickets, at most C of them are live, so popping at most C + 1
-  // finds a stale one; live ones go back (bits untouched, like a hand passing by).
-  // unsafe_size() is approximate under concurrency (atomic loads of head and tail), enough for
-  // a threshold.
-  void drop_a_stale_ticket_if_too_many() {
-    if (order_.unsafe_size() <= 2 * config_.capacity) return;
-    Ticket t;
-    for (std::size_t popped = 0; popped <= config_.capacity && order_.try_pop(t); ++popped) {
-      Map::const_accessor a;
-      if (!map_.find(a, t.key) || a->second.stamp != t.stamp) return;  // dropped
-      a.release();
-      order_.push(t);
-    }
+  bool is_live(const ClockTicket& t) {
+    Map::const_accessor a;
+    return map_.find(a, t.key) && a->second.stamp == t.stamp;
   }
 
   const CacheConfig config_;
   const bool evicting_;  // capacity < key_space: slots, tickets and eviction are needed
+  ClockTickets clock_;
   Map map_;
-  // One line for the two counters every insertion of a new key updates.
-  alignas(64) std::atomic<std::size_t> slots_{0};  // slots taken: entries + inserts in flight
-  std::atomic<std::uint64_t> next_stamp_{1};
-  tbb::concurrent_queue<Ticket, std::allocator<Ticket>> order_;
 };
 
 }  // namespace cp

@@ -5,7 +5,9 @@
 //   - CLOCK designs spare a key read since the hand passed (the suite's hand-written sequence
 //     reads every key, so a plain FIFO passes it too)
 //   - with C == N, several writers racing to insert the same keys evict nothing
-//   - tbb-hash-map: erase churn leaves stale tickets, yet the queue stays within 2C
+//   - tbb-hash-map and libcds-feldman (ClockTickets): erase churn leaves stale tickets, yet the
+//     queue stays within 2C; overwrites keep every entry evictable
+//   - libcds-feldman: threads that come and go attach to libcds and detach
 //   - tbb-hash-map: a waiter on the map's lock spins (never sleeps in the kernel)
 #include <catch2/catch.hpp>
 
@@ -126,11 +128,19 @@ CP_DESIGN_TEST(cache_full_map_races, "cache: with C == N, racing writers of a ke
   }
 }
 
-TEST_CASE("tbb-hash-map: erase churn keeps the ticket queue within 2C", "[unit]") {
+// The peers whose eviction is ClockTickets (clock_tickets.hpp).
+#if CP_HAS_LIBCDS_CACHE
+#define CP_CLOCK_TICKET_PEERS TbbHashMapCache, LibcdsCache
+#else
+#define CP_CLOCK_TICKET_PEERS TbbHashMapCache
+#endif
+
+TEMPLATE_TEST_CASE("clock-ticket peers: erase churn keeps the ticket queue within 2C", "[unit]",
+                   CP_CLOCK_TICKET_PEERS) {
   // Each put of a new key queues a ticket; erase leaves it there, stale. Without evictions
   // (never full) nothing else drops them: the put that finds more than 2C must.
   constexpr std::size_t kCapacity = 8;
-  TbbHashMapCache d(CacheConfig{.key_space = 64, .capacity = kCapacity});
+  TestType d(CacheConfig{.key_space = 64, .capacity = kCapacity});
   for (std::uint64_t k = 0; k < 4; ++k) REQUIRE(d.put(k, value_for(k, 1)) == CacheError::ok);
   std::size_t most = 0;
   for (std::uint64_t i = 0; i < 10'000; ++i) {
@@ -144,6 +154,58 @@ TEST_CASE("tbb-hash-map: erase churn keeps the ticket queue within 2C", "[unit]"
   REQUIRE(d.size() == 4);
   for (std::uint64_t k = 0; k < 4; ++k) REQUIRE(d.get(k) == value_for(k, 1));  // never evicted
 }
+
+TEMPLATE_TEST_CASE("clock-ticket peers: overwrites keep one live ticket per entry", "[unit]",
+                   CP_CLOCK_TICKET_PEERS) {
+  // An overwrite must keep the entry's ticket live (libcds-feldman's replacing entry copies
+  // the stamp of the one it replaced). If it did not, an overwritten entry would never be a
+  // victim again: after many overwrites of every key, a cache of unevictable entries would
+  // keep new keys out (take_slot would wait for ever) or hold more than C.
+  constexpr std::size_t kCapacity = 4;
+  TestType d(CacheConfig{.key_space = 64, .capacity = kCapacity});
+  for (std::uint64_t round = 0; round < 50; ++round) {
+    for (std::uint64_t k = 0; k < kCapacity; ++k) {
+      const std::uint64_t key = (round * kCapacity + k) % 64;
+      REQUIRE(d.put(key, value_for(key, round * 10 + 1)) == CacheError::ok);
+      REQUIRE(d.put(key, value_for(key, round * 10 + 2)) == CacheError::ok);  // overwrite
+    }
+    REQUIRE(d.size() == kCapacity);
+    for (std::uint64_t k = 0; k < kCapacity; ++k) {
+      const std::uint64_t key = (round * kCapacity + k) % 64;
+      REQUIRE(d.get(key) == value_for(key, round * 10 + 2));  // this round's keys all stayed
+    }
+  }
+  REQUIRE(d.tickets_queued() <= 2 * kCapacity);
+}
+
+#if CP_HAS_LIBCDS_CACHE
+TEST_CASE("libcds-feldman: short-lived threads attach and detach, nothing lost", "[stress]") {
+  // Every thread that touches libcds's trie is attached to its hazard-pointer domain on its
+  // first call and detached when it ends; the domain holds 100 threads at once. 300 threads,
+  // a few at a time, each put and read their own keys: more threads than the domain holds,
+  // so a thread that did not detach would exhaust it.
+  const auto s = seed();
+  constexpr CacheConfig config{.key_space = 4096, .capacity = 512};
+  LibcdsCache d(config);
+  Findings f;
+  for (unsigned wave = 0; wave < 75 && f.ok(); ++wave) {
+    std::vector<Findings> found(4);
+    run_threads(4, [&](unsigned t) {
+      Xoshiro256 rng(derive_seed(s, wave * 4 + t));
+      for (int i = 0; i < 200; ++i) {
+        const std::uint64_t key = rng.below(config.key_space);
+        const auto v = make_cache_value(key, cache_version(t + 1, wave * 1000 + i));
+        if (d.put(key, v) != CacheError::ok) found[t].fail("put(", key, ") refused");
+        if (const auto got = d.get(key); got && (!intact(*got) || got->key != key))
+          found[t].fail("get(", key, ") = ", show(got));
+      }
+    });
+    for (const auto& by_thread : found) f.merge(by_thread);
+    if (d.size() > config.capacity) f.fail("wave ", wave, ": size() = ", d.size());
+  }
+  CP_REQUIRE_CLEAN(f, s);
+}
+#endif
 
 TEST_CASE("tbb-hash-map: a waiter on the map's lock spins, it never sleeps", "[trait]") {
   // What separates spinning from blocking whatever the machine's load: a blocking waiter
