@@ -70,6 +70,7 @@ class BatchDriver {
   using Sync = typename Adapter::template driver<typename Row::inner>;
   using Params = typename Sync::Params;
   static constexpr std::string_view workload_name = Sync::workload_name;
+  static constexpr bool state_grows = state_grows_with_run<Sync>;  // as the one-call driver's
 
   struct Thread {
     typename Sync::Thread inner;  // the one-call driver's state: generator and tallies

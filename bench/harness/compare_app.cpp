@@ -184,7 +184,8 @@ int run_compare(const std::vector<std::string>& args, std::ostream& terminal,
       progress.flush();
     };
 
-    // Closed rows: one driver per row, built in round 1 and verified after the last; each
+    // Closed rows: one series per row, built in round 1 and verified after the last (a fresh
+    // driver per window where the state grows with the run: RowSeriesSession); each
     // round measures one window of every row, round-robin over the designs (round 1: A B C,
     // round 2: A B C, ...), so that drift of the machine hits every design alike. A design
     // whose idle threads would spin (a yielding or busy-spin wait strategy) would steal the

@@ -11,8 +11,9 @@
 //   open_window      - one open-loop window on a RowSession (runner.hpp).
 //   run_open_loop    - one benchmark row at a fixed offered rate (same driver protocol, warm-up
 //                      and verify as run_closed_loop).
-//   RowSeriesSession - one driver measured in closed and open windows, verified once: what
-//                      `compare` runs (the RowSeries of runner.hpp).
+//   RowSeriesSession - one driver measured in closed and open windows, then verified (a fresh
+//                      driver per window where its state grows with the run): what `compare`
+//                      runs (the RowSeries of runner.hpp).
 //
 // What and why. A closed-loop client stuck behind a 10 ms stall records one slow operation and
 // issues nothing else meanwhile: every caller that would have arrived during the stall is simply
@@ -77,6 +78,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <optional>
 #include <string_view>
 #include <vector>
 #include <stdexcept>
@@ -364,24 +366,29 @@ RunResult run_open_loop(const typename Driver::Params& params, unsigned threads,
   return r;
 }
 
-// RowSeriesSession: one driver, built once, measured in closed windows (the repetitions of a
-// closed row) and open windows (the open rows at its thread count), verified once at the end.
-// `compare` keeps one per design and thread count of a table and calls it round-robin
-// (repeats.hpp says why). The virtual calls are per window, never per operation.
+// RowSeriesSession: one driver measured in closed windows (the repetitions of a closed row)
+// and open windows (the open rows at its thread count), verified at the end. `compare` keeps
+// one per design and thread count of a table and calls it round-robin (repeats.hpp says why).
+// Built once, unless the driver's state grows with the run (state_grows_with_run): then every
+// window after the first gets a freshly built driver, and the one it replaces is verified
+// first. The virtual calls are per window, never per operation.
 template <WorkloadDriver Driver>
 class RowSeriesSession final : public RowSeries {
  public:
   // Throws as run_closed_loop does (bad arguments, or the driver's constructor).
   RowSeriesSession(const typename Driver::Params& params, unsigned threads, double seconds,
                    std::uint64_t seed, const RunOptions& options = {})
-      : session_(params, threads, seconds, seed, LoadModel::closed, "RowSeriesSession"),
+      : params_(params),
         threads_(threads),
         seconds_(seconds),
-        options_(options) {}
+        seed_(seed),
+        options_(options) {
+    session_.emplace(params_, threads_, seconds_, seed_, LoadModel::closed, "RowSeriesSession");
+  }
 
   RunResult measure_closed() override {
     std::atomic<detail::Phase> phase{detail::Phase::warmup};
-    return session_.window(
+    return window_session().window(
         [&](Driver& driver, typename Driver::Thread& state, unsigned, BenchClock::time_point,
             detail::ClientOutcome& out) { detail::closed_client_loop(driver, state, phase, out); },
         detail::closed_window(phase, seconds_, options_));
@@ -391,16 +398,44 @@ class RowSeriesSession final : public RowSeries {
   RunResult measure_open(double offered_rate_per_s) override {
     const OpenWait wait =
         open_wait_for(options_, threads_, Driver::Design::traits.owned_threads);
-    return with_floor(open_window(session_, threads_, offered_rate_per_s, seconds_, options_, wait),
-                      options_);
+    return with_floor(
+        open_window(window_session(), threads_, offered_rate_per_s, seconds_, options_, wait),
+        options_);
   }
-  Verdict finish() override { return session_.verify(); }
+  // finish: the check of the last driver, or the first failed check of a replaced one.
+  Verdict finish() override {
+    Verdict last = session_->verify();
+    if (!replaced_.passed) return replaced_;
+    if (windows_ > 1 && last.passed)
+      last.detail = std::to_string(windows_) + " windows, each on a fresh design, each checked; " +
+                    "the last: " + last.detail;
+    return last;
+  }
 
  private:
-  detail::RowSession<Driver> session_;
+  // window_session: the session the next window runs on (see the class comment).
+  detail::RowSession<Driver>& window_session() {
+    if constexpr (state_grows_with_run<Driver>) {
+      if (windows_ > 0) {
+        Verdict v = session_->verify();
+        if (!v.passed && replaced_.passed) replaced_ = std::move(v);
+        session_.reset();  // the old design's threads end before the new one's start
+        session_.emplace(params_, threads_, seconds_, seed_, LoadModel::closed,
+                         "RowSeriesSession");
+      }
+    }
+    ++windows_;
+    return *session_;
+  }
+
+  typename Driver::Params params_;
   unsigned threads_;
   double seconds_;
+  std::uint64_t seed_;
   RunOptions options_;
+  std::optional<detail::RowSession<Driver>> session_;
+  unsigned windows_ = 0;
+  Verdict replaced_;  // the first failed check of a replaced driver (passed while none)
 };
 
 }  // namespace cp::bench

@@ -388,15 +388,16 @@ RunResult run_closed_loop(const typename Driver::Params& params, unsigned thread
       detail::closed_window(phase, seconds, options));
 }
 
-// RowSeries: the rows of one design at one thread count, on one driver built once: the
-// repetitions of its closed row (measure_closed) and its open rows (measure_open), verified
-// together at the end (finish). open_loop.hpp has the implementation (RowSeriesSession).
+// RowSeries: the rows of one design at one thread count: the repetitions of its closed row
+// (measure_closed) and its open rows (measure_open), on one driver built once and verified at
+// the end (finish), or, where the driver's state grows with the run, on a fresh driver per
+// window, each verified. open_loop.hpp has the implementation (RowSeriesSession).
 class RowSeries {
  public:
   virtual ~RowSeries() = default;
   virtual RunResult measure_closed() = 0;  // one window: warm-up, then `seconds` measured
   virtual RunResult measure_open(double offered_rate_per_s) = 0;  // one open-loop window
-  virtual Verdict finish() = 0;  // the driver's check over every window so far
+  virtual Verdict finish() = 0;  // the check of every window so far
 };
 
 }  // namespace cp::bench

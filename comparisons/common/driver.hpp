@@ -43,4 +43,13 @@ concept WorkloadDriver =
       { cw.describe() } -> std::convertible_to<std::string>;  // the params, for the report
     };
 
+// state_grows_with_run<W>: W's design keeps something of every operation it serves, so the
+// longer it has run, the slower it gets. The order engine is one: ids are never reused, so it
+// keeps every order it accepted, and its id index outgrows the caches. A driver says so with
+// `static constexpr bool state_grows = true`. The harness then builds it afresh (and checks
+// the old one) before each window of a row: every repetition measures the same thing, an
+// engine from its prefill on, instead of a later repetition measuring a bigger engine.
+template <class W>
+inline constexpr bool state_grows_with_run = requires { requires W::state_grows; };
+
 }  // namespace cp

@@ -79,6 +79,9 @@ class OrderDriver {
   static constexpr std::size_t kRejectKinds = static_cast<std::size_t>(Reject::stopped) + 1;
 
   static constexpr bool kPipelined = PipelinedOrderDesign<D>;
+  // The engine keeps every order it accepted (ids are never reused): a row measures each of
+  // its windows on a fresh driver (state_grows_with_run, common/driver.hpp).
+  static constexpr bool state_grows = true;
 
   struct Thread {
     OrderStream stream;

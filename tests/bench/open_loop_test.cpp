@@ -385,3 +385,107 @@ TEST_CASE("open loop: the knee against the harness floor still finds a 10 ms sta
                                    << " us: the machine is too busy for the 10x rule to see a "
                                       "10 ms stall; only the stall's presence was checked");
 }
+
+// ---- a series whose driver's state grows with the run --------------------------------------
+
+namespace {
+
+// Counts the drivers built; the driver numbered fail_driver (from 1) fails its check.
+struct CountedParams {
+  int* built = nullptr;
+  int fail_driver = 0;
+};
+
+class CallCounter {
+ public:
+  static constexpr cp::DesignTraits traits{
+      .name = "call-counter",
+      .family = cp::Family::reference,
+      .thread_safe = false,
+      .linearizable_reads = true,
+      .lock_free = false,
+      .waiting = cp::Waiting::never,
+  };
+  void call() { ++calls_; }
+  std::uint64_t calls() const { return calls_; }
+
+ private:
+  std::uint64_t calls_ = 0;
+};
+
+template <bool Grows>
+class CountedDriver {
+ public:
+  using Design = CallCounter;
+  using Params = CountedParams;
+  static constexpr std::string_view workload_name = "counted";
+  static constexpr bool state_grows = Grows;
+  struct Thread {
+    std::uint64_t calls = 0;
+  };
+
+  CountedDriver(const Params& p, unsigned, std::uint64_t) : number_(++*p.built), params_(p) {}
+  Thread make_thread(unsigned) { return {}; }
+  void next(Thread&) {}
+  void execute(Thread& t) {
+    design_.call();
+    ++t.calls;
+  }
+  // The clients' tallies must match this driver's design: a client state carried over from
+  // another driver would not.
+  cp::Verdict verify(std::vector<Thread>& threads) {
+    std::uint64_t calls = 0;
+    for (const auto& t : threads) calls += t.calls;
+    if (number_ == params_.fail_driver) return {false, "driver " + std::to_string(number_) + " fails"};
+    if (calls != design_.calls()) return {false, "calls do not add up"};
+    return {true, "driver " + std::to_string(number_) + ": " + std::to_string(calls) + " calls"};
+  }
+  std::string describe() const { return "counted"; }
+
+ private:
+  int number_;
+  CountedParams params_;
+  CallCounter design_;
+};
+static_assert(cp::WorkloadDriver<CountedDriver<true>>);
+static_assert(cp::state_grows_with_run<CountedDriver<true>>);
+static_assert(!cp::state_grows_with_run<CountedDriver<false>>);
+
+template <bool Grows>
+cp::Verdict three_closed_one_open(int& built, int fail_driver = 0) {
+  cp::bench::RunOptions options;
+  options.cores = 2;
+  cp::bench::RowSeriesSession<CountedDriver<Grows>> series(CountedParams{&built, fail_driver}, 1,
+                                                            0.01, cp::test::seed(), options);
+  for (int i = 0; i < 3; ++i) series.measure_closed();
+  series.measure_open(10'000);
+  return series.finish();
+}
+
+}  // namespace
+
+TEST_CASE("row series: a driver whose state grows gets a fresh one per window, each checked",
+          "[unit]") {
+  SECTION("state grows: four windows, four drivers") {
+    int built = 0;
+    const cp::Verdict v = three_closed_one_open<true>(built);
+    INFO(v.detail);
+    REQUIRE(v.passed);
+    REQUIRE(built == 4);
+    REQUIRE(v.detail.find("4 windows") != std::string::npos);
+  }
+  SECTION("state does not grow: one driver for all windows") {
+    int built = 0;
+    const cp::Verdict v = three_closed_one_open<false>(built);
+    INFO(v.detail);
+    REQUIRE(v.passed);
+    REQUIRE(built == 1);
+  }
+  SECTION("a replaced driver's failed check fails the row, though the last one passes") {
+    int built = 0;
+    const cp::Verdict v = three_closed_one_open<true>(built, /*fail_driver=*/2);
+    REQUIRE(built == 4);
+    REQUIRE_FALSE(v.passed);
+    REQUIRE(v.detail == "driver 2 fails");
+  }
+}
