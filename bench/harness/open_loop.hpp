@@ -406,7 +406,7 @@ class RowSeriesSession final : public RowSeries {
   Verdict finish() override {
     Verdict last = session_->verify();
     if (!replaced_.passed) return replaced_;
-    if (windows_ > 1 && last.passed)
+    if (state_grows_with_run<Driver> && windows_ > 1 && last.passed)
       last.detail = std::to_string(windows_) + " windows, each on a fresh design, each checked; " +
                     "the last: " + last.detail;
     return last;
