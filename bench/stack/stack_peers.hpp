@@ -37,10 +37,10 @@ namespace cp::bench::stack {
 
 struct NoLocal {};
 
-template <class Reclaim>
+template <class Reclaim, class Backoff = lf::NoBackoff>
 struct Ours {
   using Local = NoLocal;
-  lf::TreiberStack<std::uint64_t, Reclaim> s;
+  lf::TreiberStack<std::uint64_t, Reclaim, lf::NoHooks, Backoff> s;
   Local local() { return {}; }
   void push(Local&, std::uint64_t v) { s.push(v); }
   bool pop(Local&) { return s.try_pop().has_value(); }

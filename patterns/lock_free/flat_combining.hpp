@@ -47,19 +47,12 @@
 #include <type_traits>
 #include <utility>
 
+#include "patterns/lock_free/backoff.hpp"  // spin_pause
 #include "patterns/lock_free/hooks.hpp"
 #include "patterns/lock_free/thread_records.hpp"
 
 namespace cp::lf {
 
-// The CPU's "I am spinning" hint.
-inline void spin_pause() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  asm volatile("yield");
-#endif
-}
 
 template <class Core, class Hooks = NoHooks>
 class FlatCombiner {

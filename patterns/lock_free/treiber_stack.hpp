@@ -7,6 +7,8 @@
 //     TaggedRecycle  (tagged.hpp)          - version tag against ABA; memory kept until the end
 //     NaiveDelete, NaiveRecycle (naive.hpp) - the two classic bugs, for the demos only
 //   Hooks: NoHooks (default, zero cost) or ScriptedHooks (tests force interleavings).
+//   Backoff: after a lost CAS, NoBackoff (default: retry at once) or ExponentialBackoff
+//     (backoff.hpp: pause, then yield; measured in lessons/06-lock-free).
 //
 // Guarantee: lock-free. A push or pop retries only when another thread's CAS on the top
 // succeeded, so some thread always completes; a stalled thread blocks no one. It never
@@ -22,6 +24,7 @@
 #include <optional>
 #include <utility>
 
+#include "patterns/lock_free/backoff.hpp"
 #include "patterns/lock_free/hooks.hpp"
 
 namespace cp::lf {
@@ -34,7 +37,7 @@ struct StackNode {
   T value;
 };
 
-template <class T, class Reclaim, class Hooks = NoHooks>
+template <class T, class Reclaim, class Hooks = NoHooks, class Backoff = NoBackoff>
 class TreiberStack {
  public:
   using Node = StackNode<T>;
@@ -57,11 +60,14 @@ class TreiberStack {
   void push(T value) {
     Node* n = top_.make(std::move(value));
     auto seen = top_.load();
-    do {
+    Backoff backoff;
+    for (;;) {
       // Relaxed: the CAS below publishes it (its release half pairs with protect()'s acquire).
       n->next.store(seen.ptr(), std::memory_order_relaxed);
       Hooks::at(HookPoint::push_before_cas, n);
-    } while (!top_.compare_exchange(seen, n));
+      if (top_.compare_exchange(seen, n)) return;
+      backoff();  // another thread's CAS won: `seen` now holds the new top
+    }
   }
   // [end quote]
 
@@ -69,6 +75,7 @@ class TreiberStack {
   // [quote: pop]
   std::optional<T> try_pop() {
     auto guard = top_.guard();  // hazard pointer, epoch pin, or nothing
+    Backoff backoff;
     for (;;) {
       const auto seen = top_.protect(guard);  // n cannot be freed while guarded
       Node* n = seen.ptr();
@@ -85,6 +92,7 @@ class TreiberStack {
         top_.retire(n, guard);
         return value;
       }
+      backoff();
     }
   }
   // [end quote]

@@ -1,7 +1,8 @@
 // stack_test.cpp: the Treiber stack under each safe reclamation policy (tagged, hazard pointers,
-// epochs): every pushed item popped exactly once at 1/2/4/8 threads (ASan's leak check at exit
-// says nothing was leaked), the hazard-pointer bound on unreclaimed nodes, and the unbounded
-// growth of epochs while one thread stays pinned.
+// epochs; hazard pointers also with back-off after a lost CAS): every pushed item popped exactly
+// once at 1/2/4/8 threads (ASan's leak check at exit says nothing was leaked), the
+// hazard-pointer bound on unreclaimed nodes, and the unbounded growth of epochs while one
+// thread stays pinned.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -35,13 +36,13 @@ struct StressResult {
 
 // Each thread pushes its own ids (thread << 32 | i) and pops at random in between; then the
 // main thread drains the stack. Every id must come out exactly once.
-template <class Reclaim>
+template <class Reclaim, class Backoff = NoBackoff>
 StressResult stress(std::uint64_t seed, unsigned threads, int pushes_per_thread) {
   StressResult result;
   std::vector<std::vector<std::uint64_t>> popped(threads + 1);
   std::vector<std::size_t> peaks(threads, 0);
   {
-    TreiberStack<std::uint64_t, Reclaim> stack;
+    TreiberStack<std::uint64_t, Reclaim, NoHooks, Backoff> stack;
     run_threads(threads, [&](unsigned t) {
       Xoshiro256 rng(derive_seed(seed, t));
       auto& mine = popped[t];
@@ -72,12 +73,12 @@ StressResult stress(std::uint64_t seed, unsigned threads, int pushes_per_thread)
   return result;
 }
 
-template <class Reclaim>
+template <class Reclaim, class Backoff = NoBackoff>
 void stress_all_thread_counts() {
   const auto s = seed();
   for (unsigned threads : kStressThreadCounts) {
-    INFO(Reclaim::name << ", threads " << threads);
-    const auto r = stress<Reclaim>(s + threads, threads, scaled(20'000));
+    INFO(Reclaim::name << ", back-off " << Backoff::name << ", threads " << threads);
+    const auto r = stress<Reclaim, Backoff>(s + threads, threads, scaled(20'000));
     CP_REQUIRE_CLEAN(r.findings, s + threads);
   }
 }
@@ -94,6 +95,12 @@ TEST_CASE("treiber stack (hazard pointers): every item popped exactly once", "[s
 
 TEST_CASE("treiber stack (epochs): every item popped exactly once", "[stress]") {
   stress_all_thread_counts<Epochs>();
+}
+
+// Small bounds, so that the yield past them is reached too in a short test.
+TEST_CASE("treiber stack (hazard pointers, exponential back-off): every item popped exactly once",
+          "[stress]") {
+  stress_all_thread_counts<HazardPointers, ExponentialBackoff<1, 8>>();
 }
 
 // The bound hazard pointers promise: a thread's retired list is scanned when it reaches the
