@@ -210,7 +210,12 @@ int run_compare(const std::vector<std::string>& args, std::ostream& terminal,
           }
           if (!slot.series) continue;
           for (unsigned k = round; k <= (d.idle_spins ? opts.repeats : round); ++k) {
-            RunResult r = slot.series->measure_closed();
+            RunResult r;
+            try {
+              r = slot.series->measure_closed();
+            } catch (const std::exception& e) {  // a fresh driver failed to build
+              r = could_not_run(d, slot.plan, e.what());
+            }
             finished(d, r, slot.plan, k, 1);
             slot.closed.add(std::move(r));
           }

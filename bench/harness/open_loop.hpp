@@ -404,8 +404,8 @@ class RowSeriesSession final : public RowSeries {
   }
   // finish: the check of the last driver, or the first failed check of a replaced one.
   Verdict finish() override {
-    Verdict last = session_->verify();
     if (!replaced_.passed) return replaced_;
+    Verdict last = session_->verify();
     if (state_grows_with_run<Driver> && windows_ > 1 && last.passed)
       last.detail = std::to_string(windows_) + " windows, each on a fresh design, each checked; " +
                     "the last: " + last.detail;
@@ -417,11 +417,19 @@ class RowSeriesSession final : public RowSeries {
   detail::RowSession<Driver>& window_session() {
     if constexpr (state_grows_with_run<Driver>) {
       if (windows_ > 0) {
-        Verdict v = session_->verify();
-        if (!v.passed && replaced_.passed) replaced_ = std::move(v);
-        session_.reset();  // the old design's threads end before the new one's start
-        session_.emplace(params_, threads_, seconds_, seed_, LoadModel::closed,
-                         "RowSeriesSession");
+        if (session_) {  // empty only after a fresh driver failed to build
+          Verdict v = session_->verify();
+          if (!v.passed && replaced_.passed) replaced_ = std::move(v);
+          session_.reset();  // the old design's threads end before the new one's start
+        }
+        try {
+          session_.emplace(params_, threads_, seconds_, seed_, LoadModel::closed,
+                           "RowSeriesSession");
+        } catch (const std::exception& e) {
+          if (replaced_.passed)
+            replaced_ = {false, std::string("a fresh driver failed: ") + e.what()};
+          throw;  // the caller reports the window as not run; finish() reports this
+        }
       }
     }
     ++windows_;

@@ -390,10 +390,12 @@ TEST_CASE("open loop: the knee against the harness floor still finds a 10 ms sta
 
 namespace {
 
-// Counts the drivers built; the driver numbered fail_driver (from 1) fails its check.
+// Counts the drivers built; the driver numbered fail_driver (from 1) fails its check, and the
+// one numbered throw_driver throws from its constructor.
 struct CountedParams {
   int* built = nullptr;
   int fail_driver = 0;
+  int throw_driver = 0;
 };
 
 class CallCounter {
@@ -424,7 +426,10 @@ class CountedDriver {
     std::uint64_t calls = 0;
   };
 
-  CountedDriver(const Params& p, unsigned, std::uint64_t) : number_(++*p.built), params_(p) {}
+  CountedDriver(const Params& p, unsigned, std::uint64_t) : number_(++*p.built), params_(p) {
+    if (number_ == p.throw_driver)
+      throw std::runtime_error("driver " + std::to_string(number_) + " throws");
+  }
   Thread make_thread(unsigned) { return {}; }
   void next(Thread&) {}
   void execute(Thread& t) {
@@ -436,7 +441,8 @@ class CountedDriver {
   cp::Verdict verify(std::vector<Thread>& threads) {
     std::uint64_t calls = 0;
     for (const auto& t : threads) calls += t.calls;
-    if (number_ == params_.fail_driver) return {false, "driver " + std::to_string(number_) + " fails"};
+    if (number_ == params_.fail_driver)
+      return {false, "driver " + std::to_string(number_) + " fails"};
     if (calls != design_.calls()) return {false, "calls do not add up"};
     return {true, "driver " + std::to_string(number_) + ": " + std::to_string(calls) + " calls"};
   }
@@ -488,5 +494,19 @@ TEST_CASE("row series: a driver whose state grows gets a fresh one per window, e
     REQUIRE(built == 4);
     REQUIRE_FALSE(v.passed);
     REQUIRE(v.detail == "driver 2 fails");
+  }
+  SECTION("a fresh driver that throws: that window throws, the next builds again, the row fails") {
+    int built = 0;
+    cp::bench::RunOptions options;
+    options.cores = 2;
+    cp::bench::RowSeriesSession<CountedDriver<true>> series(
+        CountedParams{&built, 0, /*throw_driver=*/2}, 1, 0.01, cp::test::seed(), options);
+    series.measure_closed();                                        // driver 1
+    REQUIRE_THROWS_AS(series.measure_closed(), std::runtime_error);  // driver 2 throws
+    series.measure_closed();                                        // driver 3
+    const cp::Verdict v = series.finish();
+    REQUIRE(built == 3);
+    REQUIRE_FALSE(v.passed);
+    REQUIRE(v.detail == "a fresh driver failed: driver 2 throws");
   }
 }

@@ -14,7 +14,8 @@ using Index = cp::SegmentedIdIndex<std::uint64_t>;
 TEST_CASE("id index: every id inserted is found once, with its value", "[unit]") {
   Index index;
   constexpr std::uint64_t kIds = 200'000;
-  for (std::uint64_t id = 1; id <= kIds; ++id) REQUIRE(index.try_emplace(OrderId{id}, id * 3).second);
+  for (std::uint64_t id = 1; id <= kIds; ++id)
+    REQUIRE(index.try_emplace(OrderId{id}, id * 3).second);
   REQUIRE_FALSE(index.try_emplace(OrderId{77}, 0).second);  // a duplicate id is refused
   REQUIRE(index.size() == kIds);
   for (std::uint64_t id = 1; id <= kIds; ++id) {
