@@ -77,7 +77,7 @@ using LockFreeCounter = LockFreeCounterT<>;
 // Each thread that adds gets a row of its own (claimed on its first add, kept for the
 // counter's life). Its add is then a relaxed load and store on its own cell: no lock prefix,
 // no line shared with another writer. Threads beyond kRows all share one extra row and use
-// fetch_add there. get() sums one key over all rows, total() sums everything.
+// fetch_add there. get() sums one key over the rows in use, total() sums every cell of them.
 template <class Hooks = lf::NoHooks>
 class LockFreeShardedCounterT {
  public:
@@ -117,15 +117,16 @@ class LockFreeShardedCounterT {
   CounterRead get(std::uint32_t key) const {
     if (key >= keys_) return {CounterError::unknown_key, 0};
     std::int64_t sum = 0;
-    for (const auto& row : rows_)
-      sum = wrapping_add(sum, row.cells[key / kPerLine].v[key % kPerLine].load(std::memory_order_relaxed));
+    for (std::size_t r = 0, n = rows_in_use(); r < n; ++r)
+      sum = wrapping_add(
+          sum, rows_[r].cells[key / kPerLine].v[key % kPerLine].load(std::memory_order_relaxed));
     return {CounterError::ok, sum};
   }
 
   std::int64_t total() const {
     std::int64_t sum = 0;
-    for (const auto& row : rows_)
-      for (const auto& line : row.cells)
+    for (std::size_t r = 0, n = rows_in_use(); r < n; ++r)
+      for (const auto& line : rows_[r].cells)
         for (const auto& c : line.v) sum = wrapping_add(sum, c.load(std::memory_order_relaxed));
     return sum;
   }
@@ -133,6 +134,14 @@ class LockFreeShardedCounterT {
   std::uint32_t keys() const { return keys_; }
 
  private:
+  // rows_in_use: the rows a thread may have added to (the claimed ones, and the shared row
+  // once all are claimed); the others hold zeros, and a read skips them. A row claimed after
+  // this call holds only adds concurrent with the read (see claimed()).
+  std::size_t rows_in_use() const {
+    const unsigned claimed = slots_.claimed();
+    return claimed <= kRows ? claimed : kRows + 1;
+  }
+
   static constexpr std::uint32_t kPerLine = 8;
   struct alignas(64) Line {
     std::atomic<std::int64_t> v[kPerLine] = {};

@@ -4,6 +4,7 @@
 //                            claims a free slot 0..N-1 (exclusive = true: no other thread gets
 //                            that index from this object); once all N are taken, later threads
 //                            all get index N, shared (exclusive = false). Never blocks.
+//   ThreadSlots<N>::claimed() - how many claims so far: which indexes may be in use.
 //
 // A slot is kept until the object dies (threads do not give theirs back), so an object that
 // sees many short-lived threads ends up shared. Per-thread rows of a sharded counter use it.
@@ -28,6 +29,11 @@ class ThreadSlots {
   ThreadSlots() = default;
   ThreadSlots(const ThreadSlots&) = delete;
   ThreadSlots& operator=(const ThreadSlots&) = delete;
+
+  // claimed: how many claims were made so far (indexes 0..claimed-1 are taken, and index N is
+  // shared once claimed > N). Relaxed: a claim happens before every use of its slot, so a
+  // reader that must see a use (it happens before the read) sees the claim too.
+  unsigned claimed() const { return claimed_.load(std::memory_order_relaxed); }
 
   ThreadSlot mine() {
     Cache& c = cache();
