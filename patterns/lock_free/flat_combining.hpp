@@ -53,7 +53,6 @@
 
 namespace cp::lf {
 
-
 template <class Core, class Hooks = NoHooks>
 class FlatCombiner {
  public:
