@@ -8,7 +8,7 @@
 # CP_TEST_CATEGORIES; it becomes the case's ctest label (`ctest -L stress`, `-LE shows-bug`).
 # Catch2 v2's own catch_discover_tests cannot turn tags into labels, hence cp_discover_tests.
 
-set(CP_TEST_CATEGORIES unit stress trait suite-catches-bugs shows-bug docs long)
+set(CP_TEST_CATEGORIES unit stress trait suite-catches-bugs shows-bug interleaving docs long)
 
 function(cp_configure_warnings_and_sanitizers)
   add_compile_options(-Wall -Wextra -Wpedantic)
