@@ -40,8 +40,9 @@ struct Account {
   }
 };
 
-// try_lock_within: tries to lock `m` until `timeout` has passed. (std::timed_mutex offers the
-// same as try_lock_for; polling try_lock lets the cure below use the same cp::Mutex.) Not
+// try_lock_within: tries to lock `m` until `timeout` has passed, by polling try_lock, so that
+// the cure below can use the same cp::Mutex. (std::timed_mutex::try_lock_for does not poll: it
+// sleeps in a futex wait with a timeout, pthread_mutex_clocklock.) Not
 // analysed: a loop that may or may not end holding the lock is beyond the analysis; the
 // annotation tells callers that `true` means "now held".
 inline bool try_lock_within(Mutex& m, std::chrono::milliseconds timeout)
