@@ -49,7 +49,7 @@ TEST_CASE("l01b: message passing with release/acquire never reads a stale payloa
 }
 
 TEST_CASE("l01b: a fetch_sub chain keeps the producer's release sequence", "[stress]") {
-  CHECK(release_sequence(500) == 0);
+  CHECK(release_sequence(200) == 0);
 }
 
 TEST_CASE("l01b: a function-local static and call_once build once for racing threads",
