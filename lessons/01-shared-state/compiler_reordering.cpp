@@ -1,6 +1,7 @@
 // compiler_reordering.cpp: small functions whose generated code shows the compiler, not the
-// processor, reordering around relaxed atomics, and what x86 code each ordering costs. Part of target l01b_message_passing (so
-// it is compiled with the project's flags), never called: read its assembly instead.
+// processor, reordering around relaxed atomics, and what x86 code each ordering costs. Part
+// of target l01b_message_passing (so it is compiled with the project's flags), never called:
+// read its assembly instead.
 //
 //   g++ -std=c++20 -O2 -S -fno-asynchronous-unwind-tables -o - FILE | c++filt
 // (FILE: lessons/01-shared-state/compiler_reordering.cpp, from the repository root)

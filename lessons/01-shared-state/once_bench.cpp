@@ -53,7 +53,8 @@ void BM_thread_start_tls(benchmark::State& state) {
 }  // namespace
 
 BENCHMARK_TEMPLATE(BM_accessor, plain_call)->Name("plain_call")->ThreadRange(1, 2)->UseRealTime();
-BENCHMARK_TEMPLATE(BM_accessor, static_local)->Name("static_local")->ThreadRange(1, 2)->UseRealTime();
+BENCHMARK_TEMPLATE(BM_accessor, static_local)
+    ->Name("static_local")->ThreadRange(1, 2)->UseRealTime();
 BENCHMARK_TEMPLATE(BM_accessor, call_once)->Name("call_once")->ThreadRange(1, 2)->UseRealTime();
 BENCHMARK_TEMPLATE(BM_accessor, thread_local_buffer)
     ->Name("thread_local")->ThreadRange(1, 2)->UseRealTime();
