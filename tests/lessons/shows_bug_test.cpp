@@ -3,8 +3,11 @@
 // these tests; everything else about the lessons is tested in lessons_test.
 #include <catch2/catch.hpp>
 
+#include <string>
+
 #include "lessons/01-shared-state/counters.hpp"
 #include "lessons/03-lock-pitfalls/deadlock.hpp"
+#include "tests/support/run_command.hpp"
 
 using namespace cp::lessons;
 
@@ -46,3 +49,26 @@ TEST_CASE("l03: opposite lock orders deadlock (detected), then one global order 
   run_transfers_in_global_order(a, b, 10'000, 10);  // the same accounts, now cured
   CHECK(a.read_balance() + b.read_balance() == 2000);
 }
+
+#if defined(CP_L01B_MP_TSAN_EXE)
+// Lesson 01b: the message-passing demo built with ThreadSanitizer (in every build but asan),
+// run as a child. With a relaxed flag the payload's write and read are unordered: a data race
+// that TSan reports on the first round. With release/acquire the same program is clean.
+TEST_CASE("l01b: ThreadSanitizer reports the relaxed flag's race on the payload (child)",
+          "[shows-bug]") {
+  const std::string exe = "TSAN_OPTIONS=exitcode=66 " + std::string(CP_L01B_MP_TSAN_EXE);
+  const auto [status, output] = cp::test::run_command(exe + " --order=relaxed --rounds=20 2>&1");
+  INFO("relaxed: exit status " << status << ", output:\n" << output);
+  CHECK(status == 66);
+  CHECK(output.find("WARNING: ThreadSanitizer: data race") != std::string::npos);
+  CHECK(output.find("read_after_flag") != std::string::npos);  // the reader's read...
+  CHECK(output.find("publish") != std::string::npos);          // ...and the writer's write
+
+  const auto [clean_status, clean] =
+      cp::test::run_command(exe + " --order=release-acquire --rounds=20 2>&1");
+  INFO("release-acquire: exit status " << clean_status << ", output:\n" << clean);
+  CHECK(clean_status == 0);
+  CHECK(clean.find("ThreadSanitizer") == std::string::npos);
+  CHECK(clean.find("0 stale payloads") != std::string::npos);
+}
+#endif
