@@ -98,6 +98,7 @@ class AsyncMutex {
   void abandon(LockAwaiter* a) {
     if (!a->me_) return;  // not waiting: never suspended, or already resumed
     if (a->granted_) {
+      ex_.forget(a->me_);  // it was scheduled: out of the run queue, and the mutex moves on
       unlock();
       return;
     }

@@ -17,9 +17,9 @@
 //
 // Everything here belongs to one thread: no locks, no atomics. Another thread talks to it only
 // through the thread's own inputs (lesson 04's rings), which its loop reads and delivers.
-// A suspended task waits in an Inbox or Replies, or sits in the run queue; if its frame is
-// destroyed while it waits, it is taken off that wait (its awaiter's destructor does it).
-// Destroy tasks only when the executor will not run again: the run queue does not own them.
+// A suspended task waits in an Inbox, a Replies or an AsyncMutex, or sits in the run queue.
+// If its frame is destroyed meanwhile (shutdown), its awaiter's destructor takes it off that
+// wait and out of the run queue, so nothing is left pointing at a freed frame.
 #pragma once
 
 #include <algorithm>
@@ -138,11 +138,22 @@ class Executor {
   auto yield() {
     struct Awaiter {
       Executor& ex;
+      std::coroutine_handle<> me;
+      explicit Awaiter(Executor& e) : ex(e) {}
+      Awaiter(const Awaiter&) = delete;
+      ~Awaiter() {
+        if (me) ex.forget(me);  // destroyed while in the queue
+      }
       bool await_ready() noexcept { return false; }
-      void await_suspend(std::coroutine_handle<> h) { ex.schedule(h); }
-      void await_resume() noexcept {}
+      void await_suspend(std::coroutine_handle<> h) { ex.schedule(me = h); }
+      void await_resume() noexcept { me = {}; }
     };
-    return Awaiter{*this};
+    return Awaiter(*this);
+  }
+
+  // forget: takes `h` out of the run queue (its frame is being destroyed).
+  void forget(std::coroutine_handle<> h) {
+    ready_.erase(std::remove(ready_.begin(), ready_.end(), h), ready_.end());
   }
 
  private:
@@ -158,7 +169,10 @@ class TaskGroup {
   TaskGroup(const TaskGroup&) = delete;
   TaskGroup& operator=(const TaskGroup&) = delete;
   ~TaskGroup() {
-    for (const auto h : children_) h.destroy();  // shutdown: frames of unfinished children
+    for (const auto h : children_) {  // shutdown: frames of unfinished children
+      ex_.forget(h);                  // (one never started is still in the run queue)
+      h.destroy();
+    }
   }
 
   // spawn: the task starts on the run queue, after what is already there, and the caller
@@ -178,11 +192,22 @@ class TaskGroup {
   auto join() {
     struct Awaiter {
       TaskGroup& g;
+      std::coroutine_handle<> me;
+      explicit Awaiter(TaskGroup& group) : g(group) {}
+      Awaiter(const Awaiter&) = delete;
+      ~Awaiter() {
+        if (!me) return;
+        if (g.joiner_ == me) g.joiner_ = {};  // destroyed while waiting
+        else g.ex_.forget(me);               // destroyed after being woken, before running
+      }
       bool await_ready() noexcept { return g.children_.empty(); }
-      void await_suspend(std::coroutine_handle<> h) noexcept { g.joiner_ = h; }
-      void await_resume() { g.rethrow_first_error(); }
+      void await_suspend(std::coroutine_handle<> h) noexcept { g.joiner_ = me = h; }
+      void await_resume() {
+        me = {};
+        g.rethrow_first_error();
+      }
     };
-    return Awaiter{*this};
+    return Awaiter(*this);
   }
 
   // For a caller that is not a coroutine: the first exception a child threw, once.
@@ -254,7 +279,9 @@ class Inbox {
       explicit Awaiter(Inbox& i) : in(i) {}
       Awaiter(const Awaiter&) = delete;
       ~Awaiter() {
-        if (me && in.waiter_ == me) in.waiter_ = {};  // destroyed while waiting
+        if (!me) return;
+        if (in.waiter_ == me) in.waiter_ = {};  // destroyed while waiting
+        else in.ex_.forget(me);                // destroyed after being woken, before running
       }
       bool await_ready() noexcept { return !in.items_.empty(); }
       void await_suspend(std::coroutine_handle<> h) noexcept { in.waiter_ = me = h; }
@@ -291,10 +318,14 @@ class Replies {
     Wait(const Wait&) = delete;
     ~Wait() {
       if (!value_) r_.forget(key_, this);  // destroyed before its reply came
+      else if (me_) r_.ex_.forget(me_);    // destroyed after being woken, before running
     }
     bool await_ready() const noexcept { return value_.has_value(); }
     void await_suspend(std::coroutine_handle<> h) noexcept { me_ = h; }
-    V await_resume() { return std::move(*value_); }
+    V await_resume() {
+      me_ = {};
+      return std::move(*value_);
+    }
 
    private:
     friend class Replies;
