@@ -10,10 +10,12 @@
 // first as fast as the window allows (closed loop), then paced at --rate orders/s (open
 // loop, latency from when each order was due). It prints the load average before and after,
 // because other work on the machine moves these numbers.
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "lessons/04-services-own-state/task_payment_service.hpp"
 #include "lessons/common/cli.hpp"
@@ -37,28 +39,52 @@ std::string load_average() {
   return a + " " + b + " " + c;
 }
 
+// Several runs of one row: median of each figure, and the range of the two that matter most.
+struct Runs {
+  std::vector<double> rate, known_p50, known_p99, new_p50, new_p99;
+  bool all_once = true;
+  void add(const FlowReport& r) {
+    const auto& k = r.basket.known_latency_ns;
+    const auto& n = r.basket.new_latency_ns;
+    rate.push_back(r.basket.orders_per_second());
+    known_p50.push_back(static_cast<double>(k.value_at_percentile(50)));
+    known_p99.push_back(static_cast<double>(k.value_at_percentile(99)));
+    new_p50.push_back(static_cast<double>(n.value_at_percentile(50)));
+    new_p99.push_back(static_cast<double>(n.value_at_percentile(99)));
+    all_once = all_once && r.every_order_confirmed_once();
+  }
+};
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+double lowest(const std::vector<double>& v) { return *std::min_element(v.begin(), v.end()); }
+double highest(const std::vector<double>& v) { return *std::max_element(v.begin(), v.end()); }
+std::string h(double ns) { return human(static_cast<std::uint64_t>(ns)); }
+
 void print_header(const char* rate_label) {
-  std::printf("  %-8s %-22s %10s | %-26s | %-26s | %s\n", "Payment", "fraud check", rate_label,
-              "known customers p50/p99/max", "new customers p50/p99/max", "exactly once");
+  std::printf("  %-7s %-22s %-25s | %-9s %-33s | %-9s %-9s | %s\n", "Payment", "fraud check",
+              rate_label, "known p50", "known p99 [range]", "new p50", "new p99",
+              "exactly once");
 }
 
-void print_row(const char* kind, const char* version, const FlowReport& r) {
-  const auto& k = r.basket.known_latency_ns;
-  const auto& n = r.basket.new_latency_ns;
-  const std::string known = human(k.value_at_percentile(50)) + " " +
-                            human(k.value_at_percentile(99)) + " " + human(k.max());
-  const std::string fresh = human(n.value_at_percentile(50)) + " " +
-                            human(n.value_at_percentile(99)) + " " + human(n.max());
-  std::printf("  %-8s %-22s %10.0f | %-26s | %-26s | %s\n", kind, version,
-              r.basket.orders_per_second(), known.c_str(), fresh.c_str(),
-              r.every_order_confirmed_once() ? "yes" : "NO");
+void print_row(const char* kind, const char* version, const Runs& r) {
+  char rate[64], p99[64];
+  std::snprintf(rate, sizeof rate, "%7.0f [%.0f-%.0f]", median(r.rate), lowest(r.rate),
+                highest(r.rate));
+  std::snprintf(p99, sizeof p99, "%s [%s - %s]", h(median(r.known_p99)).c_str(),
+                h(lowest(r.known_p99)).c_str(), h(highest(r.known_p99)).c_str());
+  std::printf("  %-7s %-22s %-25s | %-9s %-33s | %-9s %-9s | %s\n", kind, version, rate,
+              h(median(r.known_p50)).c_str(), p99, h(median(r.new_p50)).c_str(),
+              h(median(r.new_p99)).c_str(), r.all_once ? "yes" : "NO");
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   long long orders = 20000, known = 1000, fresh = 200, check_us = 2000, window = 64, rate = 10000,
-            seed = 1, threads_too = 1;
+            seed = 1, threads_too = 1, repeats = 3;
   cp::lessons::Cli cli("l04c_task_flow",
                        "lesson 04b's order flow with Payment as coroutines on one thread, beside "
                        "the thread versions");
@@ -72,7 +98,8 @@ int main(int argc, char** argv) {
               100'000'000)
       .option("seed", seed, "workload seed", 0, 1LL << 62)
       .option("threads-too", threads_too, "1: also run 04b's thread versions (0: tasks only)", 0,
-              1);
+              1)
+      .option("repeats", repeats, "runs of each row (median and [min-max] are printed)", 1, 100);
   cli.parse(argc, argv);
   if (fresh > orders) {
     std::fprintf(stderr, "l04c_task_flow: --new must be at most --orders (try --help)\n");
@@ -85,10 +112,10 @@ int main(int argc, char** argv) {
                                           static_cast<std::uint64_t>(seed));
   std::printf("%lld orders (seed %lld): %lld from %lld known customers, %lld first orders of new\n"
               "customers, each needing a fraud check of %lld us. At most %lld orders in flight.\n"
-              "Threads: Basket (main), Order, Payment, Fraud; %u hardware threads.\n"
+              "Threads: Basket (main), Order, Payment, Fraud; %u hardware threads. %lld runs a row.\n"
               "Load average before: %s\n",
               orders, seed, orders - fresh, known, fresh, check_us, window,
-              std::thread::hardware_concurrency(), load_average().c_str());
+              std::thread::hardware_concurrency(), repeats, load_average().c_str());
 
   bool all_ok = true;
   const auto run_all = [&](double r) {
@@ -101,26 +128,28 @@ int main(int argc, char** argv) {
                                         FraudCheckMode::send_and_continue}) {
         FlowConfig c = config;
         c.mode = mode;
-        const FlowReport report = run_order_flow(workload, c);
-        all_ok = all_ok && report.every_order_confirmed_once();
-        print_row("thread", to_string(mode), report);
+        Runs runs;
+        for (long long i = 0; i < repeats; ++i) runs.add(run_order_flow(workload, c));
+        all_ok = all_ok && runs.all_once;
+        print_row("thread", to_string(mode), runs);
       }
     }
     for (const TaskCheckMode mode : {TaskCheckMode::blocks_thread, TaskCheckMode::awaits_inline,
                                      TaskCheckMode::starts_and_goes_on}) {
-      const FlowReport report = run_task_order_flow(workload, mode, config);
-      all_ok = all_ok && report.every_order_confirmed_once();
-      print_row("tasks", to_string(mode), report);
+      Runs runs;
+      for (long long i = 0; i < repeats; ++i) runs.add(run_task_order_flow(workload, mode, config));
+      all_ok = all_ok && runs.all_once;
+      print_row("tasks", to_string(mode), runs);
     }
   };
 
   std::printf("\nAs fast as the window allows (closed loop):\n");
-  print_header("orders/s");
+  print_header("orders/s [range]");
   run_all(0);
   if (rate > 0) {
     std::printf("\nPaced at %lld orders/s (open loop; latency from when each order was due):\n",
                 rate);
-    print_header("achieved/s");
+    print_header("achieved/s [range]");
     run_all(static_cast<double>(rate));
   }
   std::printf("\nLoad average after: %s\n", load_average().c_str());
