@@ -46,7 +46,6 @@ class AsyncMutex {
     AsyncMutex* m_;
   };
 
-  // [quote: lock]
   // co_await mu.lock(): a Guard, once this task owns the mutex (at once if it is free).
   class LockAwaiter {
    public:
@@ -77,6 +76,7 @@ class AsyncMutex {
     return true;
   }
 
+  // [quote: unlock]
   void unlock() {
     if (waiters_.empty()) {
       locked_ = false;

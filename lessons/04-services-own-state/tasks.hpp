@@ -131,6 +131,7 @@ class Executor {
     }
     return resumed;
   }
+  // [end quote]
 
   bool has_ready() const { return !ready_.empty(); }
 
@@ -159,7 +160,6 @@ class Executor {
  private:
   std::deque<std::coroutine_handle<>> ready_;
 };
-// [end quote]
 
 // ---- TaskGroup -----------------------------------------------------------------------------
 
