@@ -136,7 +136,7 @@ void print(const Row& r) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  long long iterations = 1'000'000, thread_iterations = 2000, repeats = 7;
+  long long iterations = 1'000'000, thread_iterations = 2000, repeats = 7, only = 0;
   cp::lessons::Cli cli("l04c_task_costs",
                        "what a request costs as a coroutine, a future, or a thread");
   cli.option("iterations", iterations, "requests per repetition (cheap rows)", 1, 1'000'000'000)
@@ -144,7 +144,9 @@ int main(int argc, char** argv) {
               "requests per repetition (rows that start a thread or cross threads x10)", 1,
               10'000'000)
       .option("repeats", repeats, "repetitions per row (median, min and max are printed)", 1,
-              1000);
+              1000)
+      .option("row", only, "run only row N (1-10, in the order printed; 0: every row), e.g. "
+              "under strace -f -c", 0, 10);
   cli.parse(argc, argv);
   const long n = static_cast<long>(iterations), tn = static_cast<long>(thread_iterations),
              reps = static_cast<long>(repeats);
@@ -160,13 +162,14 @@ int main(int argc, char** argv) {
   std::printf("  %-28s %11s  %-23s %11s %7s %6s\n", "per request", "median ns", "(min - max ns)",
               "cpu ns", "allocs", "bytes");
 
+  const auto want = [only](long long row) { return only == 0 || only == row; };
   volatile long keep = 0;  // results go somewhere the compiler must keep
-  print(measure("function call", n, reps, [&](long k) {
+  if (want(1)) print(measure("function call", n, reps, [&](long k) {
     long s = 0;
     for (long i = 0; i < k; ++i) s += plain_call(i);
     keep = s;
   }));
-  print(measure("co_await Task", n, reps, [&](long k) {
+  if (want(2)) print(measure("co_await Task", n, reps, [&](long k) {
     Executor ex;
     long s = 0;
     {
@@ -176,7 +179,7 @@ int main(int argc, char** argv) {
     }
     keep = s;
   }));
-  print(measure("spawn + run queue", n, reps, [&](long k) {
+  if (want(3)) print(measure("spawn + run queue", n, reps, [&](long k) {
     Executor ex;
     long s = 0;
     {
@@ -188,7 +191,7 @@ int main(int argc, char** argv) {
     }
     keep = s;
   }));
-  print(measure("promise/future, 1 thread", n, reps, [&](long k) {
+  if (want(4)) print(measure("promise/future, 1 thread", n, reps, [&](long k) {
     long s = 0;
     for (long i = 0; i < k; ++i) {
       std::promise<long> p;
@@ -198,7 +201,7 @@ int main(int argc, char** argv) {
     }
     keep = s;
   }));
-  print(measure("future from an owner thread", tn * 10, reps, [&](long k) {
+  if (want(5)) print(measure("future from an owner thread", tn * 10, reps, [&](long k) {
     cp::lessons::services::Channel<Query> to_owner(64);
     std::jthread owner([&to_owner] {
       for (;;) {
@@ -220,12 +223,12 @@ int main(int argc, char** argv) {
     to_owner.close();
     keep = s;
   }));
-  print(measure("std::async (a thread each)", tn, reps, [&](long k) {
+  if (want(6)) print(measure("std::async (a thread each)", tn, reps, [&](long k) {
     long s = 0;
     for (long i = 0; i < k; ++i) s += std::async(std::launch::async, plain_call, i).get();
     keep = s;
   }));
-  print(measure("std::thread, joined", tn, reps, [&](long k) {
+  if (want(7)) print(measure("std::thread, joined", tn, reps, [&](long k) {
     long s = 0;
     for (long i = 0; i < k; ++i) {
       long out = 0;
@@ -236,9 +239,10 @@ int main(int argc, char** argv) {
     keep = s;
   }));
 
-  std::printf("\n  %-28s %11s  %-23s %11s %7s %6s\n", "per lock + unlock", "median ns",
-              "(min - max ns)", "cpu ns", "allocs", "bytes");
-  print(measure("std::mutex, uncontended", n, reps, [&](long k) {
+  if (only == 0 || only >= 8)
+    std::printf("\n  %-28s %11s  %-23s %11s %7s %6s\n", "per lock + unlock", "median ns",
+                "(min - max ns)", "cpu ns", "allocs", "bytes");
+  if (want(8)) print(measure("std::mutex, uncontended", n, reps, [&](long k) {
     std::mutex m;
     long s = 0;
     for (long i = 0; i < k; ++i) {
@@ -247,7 +251,7 @@ int main(int argc, char** argv) {
     }
     keep = s;
   }));
-  print(measure("AsyncMutex, uncontended", n, reps, [&](long k) {
+  if (want(9)) print(measure("AsyncMutex, uncontended", n, reps, [&](long k) {
     Executor ex;
     AsyncMutex m(ex);
     long s = 0;
@@ -263,7 +267,7 @@ int main(int argc, char** argv) {
     }
     keep = s;
   }));
-  print(measure("AsyncMutex, handed over", n, reps, [&](long k) {
+  if (want(10)) print(measure("AsyncMutex, handed over", n, reps, [&](long k) {
     Executor ex;
     AsyncMutex m(ex);
     long s = 0;
