@@ -10,8 +10,11 @@
 //                            command is then stored on a quorum of replicas. `id` is the
 //                            message id: a retry with the same id inside the window is
 //                            acknowledged as a duplicate with the first copy's sequence.
+//   publish(c, subject, bytes), flush(c)
+//                          - plain NATS messages, outside any stream (an engine's replies).
 //   last_sequence(c, log)  - the stream's last sequence: how far the log goes.
 //   stream_leader(c, log)  - which server leads the stream (its replicas follow it).
+//   Subscription           - plain messages on a subject, one at a time (a reply inbox).
 //   LogReader              - reads the stream in sequence order from a start sequence (an
 //                            ordered, unacknowledged pull consumer): the engine's replay
 //                            and its live feed are the same loop.
@@ -151,16 +154,26 @@ struct Appended {
 // While a cluster elects a new stream leader no acknowledgement comes: append throws after
 // the connection's api_wait, and the caller retries with the same id (acknowledged as a
 // duplicate if the first one had landed).
+// `reply_to`, if not empty, travels with the command in a header (kReplyToHeader): the
+// stream keeps headers, so whoever applies the command, now or in a replay, knows where its
+// answer goes.
+inline constexpr const char* kReplyToHeader = "Cp-Reply-To";
+
 inline Appended append(const NatsConnection& c, const std::string& log, const std::string& subject,
-                       std::string_view bytes, const std::string& id) {
+                       std::string_view bytes, const std::string& id,
+                       const std::string& reply_to = {}) {
   jsPubOptions po;
   jsPubOptions_Init(&po);
   po.MsgId = id.c_str();
   po.ExpectStream = log.c_str();
+  natsMsg* msg = nullptr;
+  check(natsMsg_Create(&msg, subject.c_str(), nullptr, bytes.data(), static_cast<int>(bytes.size())),
+        "message for " + subject);
+  natsStatus s = reply_to.empty() ? NATS_OK : natsMsgHeader_Set(msg, kReplyToHeader, reply_to.c_str());
   jsPubAck* ack = nullptr;
   jsErrCode err = static_cast<jsErrCode>(0);
-  const natsStatus s = js_Publish(&ack, c.js(), subject.c_str(), bytes.data(),
-                                  static_cast<int>(bytes.size()), &po, &err);
+  if (s == NATS_OK) s = js_PublishMsg(&ack, c.js(), msg, &po, &err);
+  natsMsg_Destroy(msg);
   Appended a;
   if (ack) {
     a = Appended{ack->Sequence, ack->Duplicate};
@@ -168,6 +181,17 @@ inline Appended append(const NatsConnection& c, const std::string& log, const st
   }
   check(s, "append to " + subject + " (id " + id + ")", err);
   return a;
+}
+
+// publish: a plain NATS message (not stored in any stream): how an engine answers a command.
+inline void publish(const NatsConnection& c, const std::string& subject, std::string_view bytes) {
+  check(natsConnection_Publish(c.raw(), subject.c_str(), bytes.data(), static_cast<int>(bytes.size())),
+        "publish to " + subject);
+}
+
+// flush: until the server has every message published on this connection so far.
+inline void flush(const NatsConnection& c, std::chrono::milliseconds wait = std::chrono::seconds(5)) {
+  check(natsConnection_FlushTimeout(c.raw(), wait.count()), "flush");
 }
 
 // last_sequence: the stream's last stored sequence (0 when empty).
@@ -203,6 +227,7 @@ struct LogEntry {
   std::uint64_t sequence = 0;
   std::string subject;
   std::string bytes;
+  std::string reply_to;  // the kReplyToHeader the publisher set, or empty
 };
 
 // LogReader: the stream's commands on `filter` (a subject or a wildcard) in sequence order,
@@ -251,13 +276,44 @@ class LogReader {
         natsMsgList_Destroy(&list);
         check(ms, "message metadata");
       }
+      const char* reply_to = nullptr;
+      if (natsMsgHeader_Get(m, kReplyToHeader, &reply_to) != NATS_OK) reply_to = nullptr;
       out.push_back(LogEntry{meta->Sequence.Stream, natsMsg_GetSubject(m),
                              std::string(natsMsg_GetData(m),
-                                         static_cast<std::size_t>(natsMsg_GetDataLength(m)))});
+                                         static_cast<std::size_t>(natsMsg_GetDataLength(m))),
+                             reply_to ? reply_to : ""});
       jsMsgMetaData_Destroy(meta);
     }
     natsMsgList_Destroy(&list);
     return out;
+  }
+
+ private:
+  natsSubscription* sub_ = nullptr;
+};
+
+// Subscription: plain NATS messages on a subject (a reply inbox), read one at a time.
+class Subscription {
+ public:
+  Subscription(const NatsConnection& c, const std::string& subject) {
+    check(natsConnection_SubscribeSync(&sub_, c.raw(), subject.c_str()), "subscribe " + subject);
+  }
+  ~Subscription() {
+    natsSubscription_Unsubscribe(sub_);
+    natsSubscription_Destroy(sub_);
+  }
+  Subscription(const Subscription&) = delete;
+  Subscription& operator=(const Subscription&) = delete;
+
+  // next: the next message's bytes, or nullopt if none came within `wait`.
+  std::optional<std::string> next(std::chrono::milliseconds wait) {
+    natsMsg* m = nullptr;
+    const natsStatus s = natsSubscription_NextMsg(&m, sub_, wait.count());
+    if (s == NATS_TIMEOUT) return std::nullopt;
+    check(s, "next message");
+    std::string bytes(natsMsg_GetData(m), static_cast<std::size_t>(natsMsg_GetDataLength(m)));
+    natsMsg_Destroy(m);
+    return bytes;
   }
 
  private:

@@ -13,20 +13,17 @@
 //                        the same store, as an operator's restart would.
 //
 // Guarantees: nothing listens outside loopback; ports are chosen free at start; each node's
-// JetStream store is under opts.dir; a child gets SIGKILL from the kernel if the thread that
-// started it dies (PR_SET_PDEATHSIG), so even a crashed test leaves no server behind. Start
-// servers from a thread that outlives them (the test's main thread).
+// JetStream store is under opts.dir; each node is a ChildProcess (child_process.hpp), so even
+// a crashed test leaves no server behind. Start servers from a thread that outlives them (the
+// test's main thread).
 //
 // Not a client: jetstream_log.hpp talks to the servers.
 #pragma once
 
 #include <netinet/in.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
-#include <fcntl.h>
 
 #include <chrono>
 #include <cstdint>
@@ -37,6 +34,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "patterns/distributed/child_process.hpp"
 
 namespace cp::dist {
 
@@ -55,7 +54,7 @@ class NatsServers {
  public:
   explicit NatsServers(NatsServerOptions opts) : opts_(std::move(opts)) {
     if (opts_.nodes < 1) throw NatsServerError("NatsServers: nodes must be >= 1");
-    for (int i = 0; i < opts_.nodes; ++i) nodes_.push_back(Node{free_port(), free_port(), -1});
+    for (int i = 0; i < opts_.nodes; ++i) nodes_.push_back(Node{free_port(), free_port(), {}});
     for (int i = 0; i < opts_.nodes; ++i) write_config(i);
     try {
       for (int i = 0; i < opts_.nodes; ++i) spawn(i);
@@ -76,14 +75,14 @@ class NatsServers {
     for (int i = 0; i < nodes(); ++i) all += (i ? "," : "") + url(i);
     return all;
   }
-  bool running(int i) const { return nodes_.at(i).pid > 0; }
-  pid_t pid(int i) const { return nodes_.at(i).pid; }
+  bool running(int i) const { return nodes_.at(i).process.running(); }
+  pid_t pid(int i) const { return nodes_.at(i).process.pid(); }
   std::filesystem::path log_path(int i) const { return opts_.dir / ("n" + std::to_string(i) + ".log"); }
 
   // stop: SIGTERM (nats-server shuts down cleanly: flushes its store, leaves the cluster).
-  void stop(int i) { end(i, SIGTERM); }
+  void stop(int i) { nodes_.at(i).process.stop(); }
   // kill: SIGKILL, as a crash.
-  void kill(int i) { end(i, SIGKILL); }
+  void kill(int i) { nodes_.at(i).process.kill(); }
   // start: a stopped or killed node again, with its config, ports and store.
   void start(int i) {
     if (running(i)) return;
@@ -95,7 +94,7 @@ class NatsServers {
   struct Node {
     int client_port;
     int route_port;
-    pid_t pid;
+    ChildProcess process;  // not running until spawn
   };
 
   // free_port: a port the kernel says is free on 127.0.0.1 now. Another process could take it
@@ -138,37 +137,15 @@ class NatsServers {
   }
 
   void spawn(int i) {
-    const std::string conf = config_path(i).string(), log = log_path(i).string();
-    // Everything the child needs is built before fork: between fork and exec a child of a
-    // threaded program may only make async-signal-safe calls.
-    std::vector<std::string> args{opts_.server, "-c", conf};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    const pid_t parent = ::getpid();
-    const pid_t pid = ::fork();
-    if (pid < 0) throw NatsServerError("NatsServers: fork failed");
-    if (pid == 0) {
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (::getppid() != parent) ::_exit(127);  // the parent died before prctl took effect
-      const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      if (fd >= 0) {
-        ::dup2(fd, STDOUT_FILENO);
-        ::dup2(fd, STDERR_FILENO);
-      }
-      ::execvp(argv[0], argv.data());
-      ::_exit(127);
-    }
-    nodes_[i].pid = pid;
+    nodes_[i].process = ChildProcess({opts_.server, "-c", config_path(i).string()},
+                                     log_path(i).string());
   }
 
   // wait_ready: until the node's client port answers with the server's INFO line.
   void wait_ready(int i) {
     const auto deadline = std::chrono::steady_clock::now() + opts_.ready_timeout;
     while (std::chrono::steady_clock::now() < deadline) {
-      int status = 0;
-      if (::waitpid(nodes_[i].pid, &status, WNOHANG) == nodes_[i].pid) {
-        nodes_[i].pid = -1;
+      if (nodes_[i].process.exited()) {
         throw NatsServerError("NatsServers: node " + std::to_string(i) + " exited at start:\n" +
                               log_tail(i));
       }
@@ -203,26 +180,8 @@ class NatsServers {
     return tail.str();
   }
 
-  // end: signal the node and reap it; SIGKILL if it has not exited after the grace period.
-  void end(int i, int sig) {
-    Node& n = nodes_.at(i);
-    if (n.pid <= 0) return;
-    ::kill(n.pid, sig);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    int status = 0;
-    while (::waitpid(n.pid, &status, WNOHANG) == 0) {
-      if (std::chrono::steady_clock::now() > deadline) {
-        ::kill(n.pid, SIGKILL);
-        ::waitpid(n.pid, &status, 0);
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    n.pid = -1;
-  }
-
   void stop_all() noexcept {
-    for (int i = 0; i < nodes(); ++i) end(i, SIGTERM);
+    for (auto& n : nodes_) n.process.stop();
   }
 
   NatsServerOptions opts_;

@@ -39,7 +39,7 @@ std::string command(int i) { return "cmd-" + std::to_string(i); }
 Appended append_retrying(const NatsConnection& c, const std::string& log,
                          const std::string& subject, const std::string& bytes,
                          const std::string& id, int* retries) {
-  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
   for (;;) {
     try {
       return append(c, log, subject, bytes, id);
@@ -51,9 +51,18 @@ Appended append_retrying(const NatsConnection& c, const std::string& log,
   }
 }
 
-// leader_node: the index of the node that leads the stream ("n<i>").
+// leader_node: the index of the node that leads the stream ("n<i>"). A stream just created
+// may not have elected its leader yet: asked again until it has (bounded).
 int leader_node(const NatsConnection& c, const std::string& log) {
-  const std::string name = stream_leader(c, log);
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  std::string name;
+  while (name.empty() && std::chrono::steady_clock::now() < deadline) {
+    try {
+      name = stream_leader(c, log);
+    } catch (const NatsError&) {
+    }
+    if (name.empty()) std::this_thread::sleep_for(50ms);
+  }
   REQUIRE(name.size() == 2);
   return name[1] - '0';
 }
@@ -148,7 +157,7 @@ TEST_CASE("JetStream log, 3 nodes, replicas 3: a node killed while publishing lo
   NatsConnection c(servers.urls(), 300ms);
   // A new cluster elects its JetStream meta leader after the nodes meet: until then stream
   // creation fails, so it is retried (bounded).
-  const auto ready_by = std::chrono::steady_clock::now() + 20s;
+  const auto ready_by = std::chrono::steady_clock::now() + 60s;
   for (;;) {
     try {
       create_log(c, LogSpec{"R3", {"r3.>"}, 3});
@@ -178,7 +187,7 @@ TEST_CASE("JetStream log, 3 nodes, replicas 3: a node killed while publishing lo
   for (int i = 0; i < 3; ++i) servers.start(i);
   NatsConnection again(servers.urls(), 300ms);
   std::vector<LogEntry> all;
-  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
   while (all.size() < static_cast<std::size_t>(n) && std::chrono::steady_clock::now() < deadline) {
     try {
       all = read_all(again, "R3", 1, n);
