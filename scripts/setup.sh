@@ -10,6 +10,7 @@ packages=(
   libcds-dev liburcu-dev libck-dev  # Treiber stack peers (bench/stack)
   libcaf-dev  # peer of the actor runtime (bench/actor)
   collectd-core  # peer of lesson 09's metricsd (its statsd plugin, in metrics_bench)
+  nats-server libnats-dev  # JetStream, the replicated log of patterns/distributed (started by its tests)
   libomp-dev  # OpenMP for clang builds (lesson 08's peer rows; g++ brings libgomp)
   python3-matplotlib  # plots and docs/results.md (bench/report/make_report.py)
   mkdocs mkdocs-material python3-pymdownx  # the site (scripts/site.sh)
