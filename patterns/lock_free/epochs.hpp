@@ -182,7 +182,13 @@ class EpochDomain {
       bool& flag;
       ~Done() { flag = false; }
     } done{r.freeing};
-    const std::uint64_t now = epoch_.load(std::memory_order_seq_cst);  // pairs with the advance
+    // Acquire, not seq_cst: the load takes no part in the seq_cst argument of try_advance()
+    // (that one is about the retire's epoch load and the pins). Reading an epoch >= r + 2
+    // synchronises with the CAS that wrote it, or an earlier advance whose release sequence
+    // it continues; each advance loaded every pinned state first (acquire, pairing with
+    // unpin()'s release). So every read of a node by a thread pinned when it was reachable
+    // happens before the deleter runs.
+    const std::uint64_t now = epoch_.load(std::memory_order_acquire);
     std::vector<Retired> ready;
     while (!r.bag.empty() && r.bag.front().epoch + 2 <= now) {
       ready.push_back(r.bag.front());
@@ -234,10 +240,17 @@ struct Epochs {
     // seq_cst: must not move before the pin store (see EpochDomain::try_advance()).
     Snapshot protect(Guard&) { return {top_.load(std::memory_order_seq_cst)}; }
     Snapshot load() const { return {top_.load(std::memory_order_relaxed)}; }  // push: no deref
-    // seq_cst on success: the unlink must be in the seq_cst order before the retire's epoch
-    // load (try_advance()'s argument). It also releases a pushed node's fields.
+    // compare_exchange (pop): seq_cst on success: the unlink must be in the seq_cst order
+    // before the retire's epoch load (try_advance()'s argument).
     bool compare_exchange(Snapshot& expected, Node* desired) {
       return top_.compare_exchange_weak(expected.p, desired, std::memory_order_seq_cst,
+                                        std::memory_order_relaxed);
+    }
+    // publish (push): release on success is enough: a push unlinks nothing, so it has no
+    // part in try_advance()'s argument; it only releases the new node's fields to the
+    // protect() load (seq_cst, so acquire) or pop CAS that reads it.
+    bool publish(Snapshot& expected, Node* desired) {
+      return top_.compare_exchange_weak(expected.p, desired, std::memory_order_release,
                                         std::memory_order_relaxed);
     }
     template <class V>

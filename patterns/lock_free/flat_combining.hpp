@@ -171,9 +171,13 @@ class FlatCombiner {
   }
 
   // try_combine: takes the role if it is free, serves until the stack is empty, gives it back.
-  // Every access to role_ and pending_ here is seq_cst: the no-stranding argument needs one
-  // total order of "caller pushed, then read the role" and "combiner freed the role, then
-  // looked at the stack" (a Dekker pattern: release/acquire would let each miss the other).
+  // The accesses to role_ and the last look at pending_ are seq_cst: the no-stranding
+  // argument needs one total order of "caller pushed, then read the role" and "combiner freed
+  // the role, then looked at the stack" (a Dekker pattern: release/acquire would let each miss
+  // the other). The exchange that takes a batch is not part of it: acquire (pairing with the
+  // push's release) is enough. It is a read-modify-write, so it reads the newest stack in
+  // pending_'s modification order: a request pushed before it is in its batch, and a request
+  // pushed after it is seen by the seq_cst last look (or by the caller's read of the role).
   bool try_combine() {
     if (role_.load(std::memory_order_seq_cst) || role_.exchange(true, std::memory_order_seq_cst))
       return false;
@@ -185,7 +189,7 @@ class FlatCombiner {
     } restore{outer};
     for (;;) {
       for (unsigned pass = 0; pass < kMaxPasses; ++pass) {
-        Request* batch = pending_.exchange(nullptr, std::memory_order_seq_cst);
+        Request* batch = pending_.exchange(nullptr, std::memory_order_acquire);  // see above
         if (batch == nullptr) break;
         serve(batch);
       }

@@ -153,6 +153,12 @@ class HazardDomain {
         // seq_cst pairs with protect()'s seq_cst store + reload and with the seq_cst CAS that
         // unlinked the object: either this load sees the slot, or the protecting thread's
         // reload sees the object already unlinked and does not use it (see protect()).
+        // Its acquire half pairs with reset_protection()'s release (the reader is done with
+        // the object before we free it). One seq_cst fence before the loop would replace the
+        // seq_cst part, but the loads must still be acquire, and on x86-64 (and AArch64
+        // without RCpc) a seq_cst load and an acquire load are the same instruction (a
+        // plain mov here): the fence would add a locked instruction per scan and save
+        // nothing. ThreadSanitizer also does not model fences. So: seq_cst loads.
         if (const void* p = slot.load(std::memory_order_seq_cst)) protected_now.push_back(p);
     std::sort(protected_now.begin(), protected_now.end());
     std::vector<Retired> ready;
@@ -239,10 +245,20 @@ struct HazardPointers {
     Guard guard() { return HazardDomain::global().make_hazard_pointer(); }
     Snapshot protect(Guard& g) { return {g.protect(top_)}; }
     Snapshot load() const { return {top_.load(std::memory_order_relaxed)}; }  // push: no deref
-    // seq_cst on success: protect()'s argument needs the unlink in the seq_cst order. The
-    // push side gets release from it too (the new node's fields before its publication).
+    // compare_exchange (pop): seq_cst on success, because protect()'s argument needs the
+    // unlink in the seq_cst order (a scan after it sees every slot published before it).
     bool compare_exchange(Snapshot& expected, Node* desired) {
       return top_.compare_exchange_weak(expected.p, desired, std::memory_order_seq_cst,
+                                        std::memory_order_relaxed);
+    }
+    // publish (push): release on success is enough. It unlinks nothing, so protect()'s
+    // argument does not involve it; it only has to make the new node's fields visible to
+    // the protect() reload (seq_cst, so acquire) or pop CAS that reads it. A protect() that
+    // reads a pushed node whose address was freed and reused is still safe: the node's own
+    // unlink comes after this CAS in the top's modification order, hence after that reload
+    // in the seq_cst order, and its scan sees the slot.
+    bool publish(Snapshot& expected, Node* desired) {
+      return top_.compare_exchange_weak(expected.p, desired, std::memory_order_release,
                                         std::memory_order_relaxed);
     }
     template <class V>

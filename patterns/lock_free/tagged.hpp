@@ -75,10 +75,16 @@ struct TaggedRecycle {
     // (never freed), so reading its `next` is safe; the tag makes the CAS fail.
     Snapshot protect(Guard&) { return top_.load(std::memory_order_acquire); }
     Snapshot load() const { return top_.load(std::memory_order_relaxed); }  // push: no deref
-    // acq_rel: release publishes a pushed node's fields, acquire gives a pop its view of them.
+    // compare_exchange (pop): acq_rel, as it was when push shared it (a pop needs only the
+    // acquire half; not changed, not measured).
     bool compare_exchange(Snapshot& expected, Node* desired) {
       return top_.compare_exchange_weak(expected, expected.next(desired),
                                         std::memory_order_acq_rel, std::memory_order_relaxed);
+    }
+    // publish (push): release publishes the node's fields; a push reads nothing of the old top.
+    bool publish(Snapshot& expected, Node* desired) {
+      return top_.compare_exchange_weak(expected, expected.next(desired),
+                                        std::memory_order_release, std::memory_order_relaxed);
     }
 
     // make: a recycled node if the free list has one, else a new one.

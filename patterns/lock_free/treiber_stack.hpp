@@ -62,10 +62,10 @@ class TreiberStack {
     auto seen = top_.load();
     Backoff backoff;
     for (;;) {
-      // Relaxed: the CAS below publishes it (its release half pairs with protect()'s acquire).
+      // Relaxed: the CAS below publishes it (its release pairs with protect()'s acquire).
       n->next.store(seen.ptr(), std::memory_order_relaxed);
       Hooks::at(HookPoint::push_before_cas, n);
-      if (top_.compare_exchange(seen, n)) return;
+      if (top_.publish(seen, n)) return;  // a release CAS: a push unlinks nothing
       backoff();  // another thread's CAS won: `seen` now holds the new top
     }
   }
