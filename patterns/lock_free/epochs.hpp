@@ -147,6 +147,8 @@ class EpochDomain {
     }
   }
 
+  // mine: the calling thread's record. One thread-local handle per thread, not per domain:
+  // right because global() is the only domain (the constructor is private).
   Record& mine() {
     thread_local ThreadHandle handle;
     if (handle.record == nullptr) {
