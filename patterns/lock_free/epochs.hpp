@@ -18,6 +18,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <type_traits>
+#include <vector>
 
 #include "patterns/lock_free/thread_records.hpp"
 
@@ -37,8 +39,13 @@ class EpochDomain {
   Guard pin();
   friend class Guard;
 
+  // Deleter: runs once per retired object, on whichever thread collects. It must not throw
+  // (the type says so): a collection is not left half done. It may retire other objects and
+  // call back into the structure (see free_old()).
+  using Deleter = void (*)(void*) noexcept;
+
   // retire: p is unreachable for threads that pin from now on; deleted two epochs later.
-  void retire(void* p, void (*deleter)(void*)) {
+  void retire(void* p, Deleter deleter) {
     Record& r = mine();
     // seq_cst: this load comes after the unlinking CAS in the seq_cst order (see try_advance()).
     r.bag.push_back({p, deleter, epoch_.load(std::memory_order_seq_cst)});
@@ -50,7 +57,8 @@ class EpochDomain {
   }
   template <class T>
   void retire(T* p) {
-    retire(p, [](void* q) { delete static_cast<T*>(q); });
+    static_assert(std::is_nothrow_destructible_v<T>, "a deleter must not throw");
+    retire(p, [](void* q) noexcept { delete static_cast<T*>(q); });
   }
 
   // collect: try to advance the epoch, then free the old enough nodes of the calling thread
@@ -98,7 +106,7 @@ class EpochDomain {
  private:
   struct Retired {
     void* p;
-    void (*deleter)(void*);
+    Deleter deleter;
     std::uint64_t epoch;
   };
   struct alignas(64) Record {
@@ -109,6 +117,7 @@ class EpochDomain {
     // Owned by the thread that claimed the record:
     unsigned depth = 0;  // nested pins
     std::size_t since_collect = 0;
+    bool freeing = false;  // free_old() is running this record's deleters
     // Oldest first: a thread retires in epoch order, so a collection frees a prefix and
     // stops at the first node too young. While the epoch is stuck it costs O(1), not O(bag).
     std::deque<Retired> bag;
@@ -126,10 +135,20 @@ class EpochDomain {
 
   EpochDomain() = default;
   ~EpochDomain() {  // at exit, no thread is pinned any more
-    for (Record* r = records_.first(); r != nullptr; r = r->next)
-      for (const Retired& x : r->bag) x.deleter(x.p);
+    // A deleter may retire more (into any record): repeat until every bag is empty.
+    for (bool more = true; more;) {
+      more = false;
+      for (Record* r = records_.first(); r != nullptr; r = r->next) {
+        std::deque<Retired> all;
+        all.swap(r->bag);
+        more = more || !all.empty();
+        for (const Retired& x : all) x.deleter(x.p);
+      }
+    }
   }
 
+  // mine: the calling thread's record. One thread-local handle per thread, not per domain:
+  // right because global() is the only domain (the constructor is private).
   Record& mine() {
     thread_local ThreadHandle handle;
     if (handle.record == nullptr) {
@@ -152,14 +171,34 @@ class EpochDomain {
   }
 
   // free_old: delete r's nodes retired at least two epochs ago (a prefix of the bag).
+  //
+  // Re-entrant: a deleter may retire (a node whose destructor retires its children) or use
+  // the structure again. So the ready prefix is taken out of the bag and the counters are
+  // reset first, and only then are the deleters run: a nested retire appends to a bag no
+  // loop is reading, and its own collection (since_collect reaching kCollectEvery) returns
+  // at once instead of freeing this prefix a second time. What it retired is freed later.
   void free_old(Record& r) {
-    const std::uint64_t now = epoch_.load(std::memory_order_seq_cst);  // pairs with the advance
+    if (r.freeing) return;
+    r.freeing = true;
+    struct Done {
+      bool& flag;
+      ~Done() { flag = false; }
+    } done{r.freeing};
+    // Acquire, not seq_cst: the load takes no part in the seq_cst argument of try_advance()
+    // (that one is about the retire's epoch load and the pins). Reading an epoch >= r + 2
+    // synchronises with the CAS that wrote it, or an earlier advance whose release sequence
+    // it continues; each advance loaded every pinned state first (acquire, pairing with
+    // unpin()'s release). So every read of a node by a thread pinned when it was reachable
+    // happens before the deleter runs.
+    const std::uint64_t now = epoch_.load(std::memory_order_acquire);
+    std::vector<Retired> ready;
     while (!r.bag.empty() && r.bag.front().epoch + 2 <= now) {
-      r.bag.front().deleter(r.bag.front().p);
+      ready.push_back(r.bag.front());
       r.bag.pop_front();
     }
     r.since_collect = 0;
     r.unreclaimed.store(r.bag.size(), std::memory_order_relaxed);  // statistic only
+    for (const Retired& x : ready) x.deleter(x.p);  // may append to r.bag
   }
 
   std::atomic<std::uint64_t> epoch_{0};
@@ -203,10 +242,17 @@ struct Epochs {
     // seq_cst: must not move before the pin store (see EpochDomain::try_advance()).
     Snapshot protect(Guard&) { return {top_.load(std::memory_order_seq_cst)}; }
     Snapshot load() const { return {top_.load(std::memory_order_relaxed)}; }  // push: no deref
-    // seq_cst on success: the unlink must be in the seq_cst order before the retire's epoch
-    // load (try_advance()'s argument). It also releases a pushed node's fields.
+    // compare_exchange (pop): seq_cst on success: the unlink must be in the seq_cst order
+    // before the retire's epoch load (try_advance()'s argument).
     bool compare_exchange(Snapshot& expected, Node* desired) {
       return top_.compare_exchange_weak(expected.p, desired, std::memory_order_seq_cst,
+                                        std::memory_order_relaxed);
+    }
+    // publish (push): release on success is enough: a push unlinks nothing, so it has no
+    // part in try_advance()'s argument; it only releases the new node's fields to the
+    // protect() load (seq_cst, so acquire) or pop CAS that reads it.
+    bool publish(Snapshot& expected, Node* desired) {
+      return top_.compare_exchange_weak(expected.p, desired, std::memory_order_release,
                                         std::memory_order_relaxed);
     }
     template <class V>

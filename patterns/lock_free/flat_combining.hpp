@@ -44,6 +44,7 @@
 #include <cstdint>
 #include <exception>
 #include <optional>
+#include <stdexcept>
 #include <type_traits>
 #include <utility>
 
@@ -70,10 +71,17 @@ class FlatCombiner {
   FlatCombiner& operator=(const FlatCombiner&) = delete;
 
   // apply: f(core) with no other call's f running; returns what f returned (or rethrows what
-  // it threw). f runs on whichever thread is the combiner, while this one waits.
+  // it threw: a throw from f reaches its own caller only, and the combiner goes on with the
+  // batch). f runs on whichever thread is the combiner, while this one waits.
+  // Re-entrance: f must not call apply() on this combiner (the inner call would wait for
+  // the combiner, which is running f). Such an inner call throws std::logic_error at once,
+  // inside f. (A cycle through two combiners, f of A calling B whose f calls A, is not
+  // detected: it deadlocks like two locks taken in opposite orders.)
   template <class F>
   auto apply(F&& f) -> std::invoke_result_t<F&, Core&> {
     using R = std::invoke_result_t<F&, Core&>;
+    if (combining() == this)
+      throw std::logic_error("FlatCombiner::apply called from inside one of its operations");
     std::exception_ptr error;
     if constexpr (std::is_void_v<R>) {
       auto thunk = [&](Core& c) {
@@ -98,6 +106,12 @@ class FlatCombiner {
 
  private:
   static constexpr std::uint32_t kPending = 0, kSleeping = 1, kDone = 2;
+
+  // combining: the combiner this thread is running a batch for, if any (see apply()).
+  static const FlatCombiner*& combining() {
+    thread_local const FlatCombiner* c = nullptr;
+    return c;
+  }
 
   struct alignas(64) Request {
     // ThreadRecords' fields:
@@ -144,7 +158,9 @@ class FlatCombiner {
       }
       std::uint32_t s = kPending;
       // Acquire on failure (s == kDone), as the load above. On success it orders nothing
-      // (registering as a sleeper publishes nothing), but C++ wants success >= failure.
+      // (registering as a sleeper publishes nothing) and relaxed would do: C++17 dropped the
+      // rule that success be at least as strong as failure (P0418R2), but GCC 12 still warns
+      // about it (-Winvalid-memory-model), and on the way to a futex sleep it costs nothing.
       if (!r.status.compare_exchange_strong(s, kSleeping, std::memory_order_acquire,
                                             std::memory_order_acquire))
         return;
@@ -155,15 +171,25 @@ class FlatCombiner {
   }
 
   // try_combine: takes the role if it is free, serves until the stack is empty, gives it back.
-  // Every access to role_ and pending_ here is seq_cst: the no-stranding argument needs one
-  // total order of "caller pushed, then read the role" and "combiner freed the role, then
-  // looked at the stack" (a Dekker pattern: release/acquire would let each miss the other).
+  // The accesses to role_ and the last look at pending_ are seq_cst: the no-stranding
+  // argument needs one total order of "caller pushed, then read the role" and "combiner freed
+  // the role, then looked at the stack" (a Dekker pattern: release/acquire would let each miss
+  // the other). The exchange that takes a batch is not part of it: acquire (pairing with the
+  // push's release) is enough. It is a read-modify-write, so it reads the newest stack in
+  // pending_'s modification order: a request pushed before it is in its batch, and a request
+  // pushed after it is seen by the seq_cst last look (or by the caller's read of the role).
   bool try_combine() {
     if (role_.load(std::memory_order_seq_cst) || role_.exchange(true, std::memory_order_seq_cst))
       return false;
+    const FlatCombiner* outer = combining();  // another combiner's batch, if f called us
+    combining() = this;
+    struct Restore {
+      const FlatCombiner* outer;
+      ~Restore() { combining() = outer; }
+    } restore{outer};
     for (;;) {
       for (unsigned pass = 0; pass < kMaxPasses; ++pass) {
-        Request* batch = pending_.exchange(nullptr, std::memory_order_seq_cst);
+        Request* batch = pending_.exchange(nullptr, std::memory_order_acquire);  // see above
         if (batch == nullptr) break;
         serve(batch);
       }

@@ -20,6 +20,7 @@
 #include <atomic>
 #include <cstddef>
 #include <stdexcept>
+#include <type_traits>
 #include <vector>
 
 #include "patterns/lock_free/thread_records.hpp"
@@ -40,8 +41,13 @@ class HazardDomain {
   // make_hazard_pointer: takes one of this thread's kSlotsPerThread slots (throws if all taken).
   HazardPointer make_hazard_pointer();
 
+  // Deleter: runs once per retired object, on whichever thread scans. It must not throw (the
+  // type says so, as P2530 requires): a scan is not left half done. It may retire other
+  // objects and call back into the structure (see scan()).
+  using Deleter = void (*)(void*) noexcept;
+
   // retire: p is unreachable for new readers; it is deleted by `deleter` once unprotected.
-  void retire(void* p, void (*deleter)(void*)) {
+  void retire(void* p, Deleter deleter) {
     Record& r = mine();
     r.retired.push_back({p, deleter});
     r.unreclaimed.store(r.retired.size(), std::memory_order_relaxed);  // statistic only
@@ -49,7 +55,8 @@ class HazardDomain {
   }
   template <class T>
   void retire(T* p) {
-    retire(p, [](void* q) { delete static_cast<T*>(q); });
+    static_assert(std::is_nothrow_destructible_v<T>, "a deleter must not throw");
+    retire(p, [](void* q) noexcept { delete static_cast<T*>(q); });
   }
 
   // collect: scan the calling thread's retired list now (frees what no slot protects).
@@ -71,7 +78,7 @@ class HazardDomain {
  private:
   struct Retired {
     void* p;
-    void (*deleter)(void*);
+    Deleter deleter;
   };
   struct alignas(64) Record {
     std::array<std::atomic<const void*>, kSlotsPerThread> slots{};  // read by every scan
@@ -80,6 +87,7 @@ class HazardDomain {
     std::atomic<std::size_t> unreclaimed{0};  // written by the owner only
     // Owned by the thread that claimed the record:
     unsigned free_slots = (1u << kSlotsPerThread) - 1;
+    bool scanning = false;  // a scan of this record is running its deleters
     std::vector<Retired> retired;
   };
 
@@ -96,10 +104,20 @@ class HazardDomain {
 
   HazardDomain() = default;
   ~HazardDomain() {  // at exit, every thread has finished: nothing is protected any more
-    for (Record* r = records_.first(); r != nullptr; r = r->next)
-      for (const Retired& x : r->retired) x.deleter(x.p);
+    // A deleter may retire more (into any record): repeat until every list is empty.
+    for (bool more = true; more;) {
+      more = false;
+      for (Record* r = records_.first(); r != nullptr; r = r->next) {
+        std::vector<Retired> all;
+        all.swap(r->retired);
+        more = more || !all.empty();
+        for (const Retired& x : all) x.deleter(x.p);
+      }
+    }
   }
 
+  // mine: the calling thread's record. One thread-local handle per thread, not per domain:
+  // right because global() is the only domain (the constructor is private).
   Record& mine() {
     thread_local ThreadHandle handle;
     if (handle.record == nullptr) {
@@ -110,24 +128,52 @@ class HazardDomain {
   }
 
   // scan: delete every retired object of r that no slot of any thread holds.
+  //
+  // Re-entrant: a deleter may retire (a node whose destructor retires its children) or use
+  // the structure again. So the scan first takes the unprotected objects out of r.retired
+  // and sets the count, and only then runs their deleters: a nested retire appends to a list
+  // no loop is reading. A nested retire does not scan again (r.scanning); instead this scan
+  // repeats while the list is at the threshold, which keeps the bound of the top.
   void scan(Record& r) {
+    if (r.scanning) return;
+    r.scanning = true;
+    struct Done {
+      bool& flag;
+      ~Done() { flag = false; }
+    } done{r.scanning};
+    do {
+      std::vector<Retired> ready = take_unprotected(r);
+      for (const Retired& x : ready) x.deleter(x.p);  // may append to r.retired
+    } while (r.retired.size() >= scan_threshold());
+  }
+
+  // take_unprotected: removes from r.retired, and returns, the objects no slot holds now.
+  std::vector<Retired> take_unprotected(Record& r) {
     std::vector<const void*> protected_now;
     for (const Record* x = records_.first(); x != nullptr; x = x->next)
       for (const auto& slot : x->slots)
         // seq_cst pairs with protect()'s seq_cst store + reload and with the seq_cst CAS that
         // unlinked the object: either this load sees the slot, or the protecting thread's
         // reload sees the object already unlinked and does not use it (see protect()).
+        // Its acquire half pairs with reset_protection()'s release (the reader is done with
+        // the object before we free it). One seq_cst fence before the loop would replace the
+        // seq_cst part, but the loads must still be acquire, and on x86-64 (and AArch64
+        // without RCpc) a seq_cst load and an acquire load are the same instruction (a
+        // plain mov here): the fence would add a locked instruction per scan and save
+        // nothing. ThreadSanitizer also does not model fences. So: seq_cst loads.
         if (const void* p = slot.load(std::memory_order_seq_cst)) protected_now.push_back(p);
     std::sort(protected_now.begin(), protected_now.end());
+    std::vector<Retired> ready;
     std::size_t kept = 0;
     for (const Retired& x : r.retired) {
       if (std::binary_search(protected_now.begin(), protected_now.end(), x.p))
         r.retired[kept++] = x;
       else
-        x.deleter(x.p);
+        ready.push_back(x);
     }
     r.retired.resize(kept);
     r.unreclaimed.store(kept, std::memory_order_relaxed);  // statistic only
+    return ready;
   }
 
   ThreadRecords<Record> records_;
@@ -201,10 +247,20 @@ struct HazardPointers {
     Guard guard() { return HazardDomain::global().make_hazard_pointer(); }
     Snapshot protect(Guard& g) { return {g.protect(top_)}; }
     Snapshot load() const { return {top_.load(std::memory_order_relaxed)}; }  // push: no deref
-    // seq_cst on success: protect()'s argument needs the unlink in the seq_cst order. The
-    // push side gets release from it too (the new node's fields before its publication).
+    // compare_exchange (pop): seq_cst on success, because protect()'s argument needs the
+    // unlink in the seq_cst order (a scan after it sees every slot published before it).
     bool compare_exchange(Snapshot& expected, Node* desired) {
       return top_.compare_exchange_weak(expected.p, desired, std::memory_order_seq_cst,
+                                        std::memory_order_relaxed);
+    }
+    // publish (push): release on success is enough. It unlinks nothing, so protect()'s
+    // argument does not involve it; it only has to make the new node's fields visible to
+    // the protect() reload (seq_cst, so acquire) or pop CAS that reads it. A protect() that
+    // reads a pushed node whose address was freed and reused is still safe: the node's own
+    // unlink comes after this CAS in the top's modification order, hence after that reload
+    // in the seq_cst order, and its scan sees the slot.
+    bool publish(Snapshot& expected, Node* desired) {
+      return top_.compare_exchange_weak(expected.p, desired, std::memory_order_release,
                                         std::memory_order_relaxed);
     }
     template <class V>

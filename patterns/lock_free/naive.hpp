@@ -39,6 +39,7 @@ struct NaiveDelete {
       return top_.compare_exchange_weak(expected.p, desired, std::memory_order_acq_rel,
                                         std::memory_order_relaxed);
     }
+    bool publish(Snapshot& expected, Node* desired) { return compare_exchange(expected, desired); }
     template <class V>
     Node* make(V&& v) { return new Node(std::forward<V>(v)); }
     void retire(Node* n, Guard&) { delete n; }  // THE BUG: another pop may still read n->next
@@ -81,6 +82,7 @@ struct NaiveRecycle {
       return top_.compare_exchange_weak(expected.p, desired, std::memory_order_acq_rel,
                                         std::memory_order_relaxed);
     }
+    bool publish(Snapshot& expected, Node* desired) { return compare_exchange(expected, desired); }
     // make: a node from the free list (LIFO), else a new one. The free list is itself an
     // untagged Treiber stack, as ABA-prone as the main one.
     template <class V>

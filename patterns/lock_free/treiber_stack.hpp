@@ -11,9 +11,12 @@
 //     (backoff.hpp: pause, then yield; measured in lessons/06-lock-free).
 //
 // Guarantee: lock-free. A push or pop retries only when another thread's CAS on the top
-// succeeded, so some thread always completes; a stalled thread blocks no one. It never
+// succeeded (or its weak CAS failed spuriously, which LL/SC machines allow and retry), so
+// some thread always completes; a stalled thread blocks no one
+// (tests/patterns/lock_free/stack_test.cpp parks one at each hook point in turn). It never
 // waits and never spins on a flag; under contention it retries (every push and pop is a CAS
 // on one cache line, which is why it does not scale: lessons/06-lock-free measures it).
+// (The allocator aside: push calls new, and HP and epochs delete popped nodes later.)
 // Every pushed value is popped at most once, each exactly once if the stack is drained.
 // When not to use: a mutex + vector is as fast or faster on few cores (one hot line either
 // way) and far simpler; use this where a thread must never wait for another.
@@ -22,6 +25,7 @@
 #include <atomic>
 #include <cstddef>
 #include <optional>
+#include <type_traits>
 #include <utility>
 
 #include "patterns/lock_free/backoff.hpp"
@@ -39,6 +43,11 @@ struct StackNode {
 
 template <class T, class Reclaim, class Hooks = NoHooks, class Backoff = NoBackoff>
 class TreiberStack {
+  // A pop moves the value out after its CAS has committed, and the tagged policy move-assigns
+  // into a recycled node it has already taken: a throw there would lose a value or a node.
+  static_assert(std::is_nothrow_move_constructible_v<T> && std::is_nothrow_move_assignable_v<T>,
+                "TreiberStack needs a value type that moves without throwing");
+
  public:
   using Node = StackNode<T>;
   using reclaim_type = Reclaim;
@@ -62,10 +71,10 @@ class TreiberStack {
     auto seen = top_.load();
     Backoff backoff;
     for (;;) {
-      // Relaxed: the CAS below publishes it (its release half pairs with protect()'s acquire).
+      // Relaxed: the CAS below publishes it (its release pairs with protect()'s acquire).
       n->next.store(seen.ptr(), std::memory_order_relaxed);
       Hooks::at(HookPoint::push_before_cas, n);
-      if (top_.compare_exchange(seen, n)) return;
+      if (top_.publish(seen, n)) return;  // a release CAS: a push unlinks nothing
       backoff();  // another thread's CAS won: `seen` now holds the new top
     }
   }

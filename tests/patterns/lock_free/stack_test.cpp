@@ -175,9 +175,8 @@ TEST_CASE("epochs: while one pop stays pinned, unreclaimed nodes grow without bo
   CHECK(domain.unreclaimed() < static_cast<std::size_t>(n) / 4);
 }
 
-// Progress: one pop parked between its load and its CAS; two other threads still complete
-// all their pushes and pops. The same test on the mutex stack (parked inside its lock) shows
-// them stuck: no operation completes while the holder is parked.
+// Progress, the contrast: the mutex stack with one pop parked inside its lock lets no other
+// operation complete (the lock-free stacks are parked at every hook point below).
 template <class Stack>
 ProgressResult park_one_pop(Stack& stack, std::chrono::milliseconds patience) {
   for (int i = 0; i < 8; ++i) stack.push(i);
@@ -190,19 +189,70 @@ ProgressResult park_one_pop(Stack& stack, std::chrono::milliseconds patience) {
       2, 500, patience);
 }
 
-template <class Reclaim>
-void check_lock_free_progress() {
-  TreiberStack<int, Reclaim, ScriptedHooks> stack;
-  const auto r = park_one_pop(stack, std::chrono::seconds(60));
-  INFO(Reclaim::name << ": " << r.completed_while_parked << " of " << r.wanted
-                     << " operations completed while one pop was parked");
-  CHECK(r.completed_while_parked == r.wanted);
+// The hook points one call of `op` passes (ScriptedHooks records them in order).
+template <class Op>
+std::vector<HookPoint> hooks_passed(Op op) {
+  std::vector<HookPoint> seen;
+  {
+    ScriptedHooks::Scope record([&](HookPoint p, const void*) {
+      if (std::find(seen.begin(), seen.end(), p) == seen.end()) seen.push_back(p);
+    });
+    op();
+  }
+  return seen;
 }
 
-TEST_CASE("treiber stack: others complete while one pop is parked before its CAS", "[trait]") {
-  check_lock_free_progress<TaggedRecycle>();
-  check_lock_free_progress<HazardPointers>();
-  check_lock_free_progress<Epochs>();
+// Progress at every point: for push and for pop, one thread is parked at each hook point the
+// operation passes (every point between its first shared write, the hazard slot, the epoch
+// pin or the free-list pop, and its committing CAS), in turn; two others must complete all
+// their pushes and pops meanwhile. The points are found by running the operation once, so a
+// hook added later is parked at too.
+template <class Reclaim>
+void check_lock_free_progress_at_every_hook() {
+  using Stack = TreiberStack<int, Reclaim, ScriptedHooks>;
+  struct Op {
+    const char* name;
+    void (*run)(Stack&);
+  };
+  const Op ops[] = {{"push", [](Stack& s) { s.push(7); }},
+                    {"pop", [](Stack& s) { (void)s.try_pop(); }}};
+  std::vector<HookPoint> all;
+  for (const Op& op : ops) {
+    Stack probe;
+    for (int i = 0; i < 8; ++i) probe.push(i);
+    const auto points = hooks_passed([&] { op.run(probe); });
+    INFO(Reclaim::name << " " << op.name << ": passes " << points.size() << " hook points");
+    CHECK(!points.empty());
+    for (const HookPoint where : points) {
+      all.push_back(where);
+      Stack stack;
+      for (int i = 0; i < 8; ++i) stack.push(i);
+      const auto r = run_with_one_parked(
+          where, [&] { op.run(stack); },
+          [&](unsigned t) {
+            stack.push(static_cast<int>(t));
+            (void)stack.try_pop();
+          },
+          2, 200, std::chrono::seconds(60));
+      INFO(Reclaim::name << ": " << op.name << " parked at '" << to_string(where) << "': "
+                         << r.completed_while_parked << " of " << r.wanted
+                         << " operations completed meanwhile");
+      CHECK(r.completed_while_parked == r.wanted);
+    }
+  }
+  // The points between a claim and a commit that the stack has today, all visited.
+  for (const HookPoint p : {HookPoint::push_before_cas, HookPoint::pop_loaded_top,
+                            HookPoint::pop_before_cas}) {
+    INFO(Reclaim::name << ": '" << to_string(p) << "' visited");
+    CHECK(std::find(all.begin(), all.end(), p) != all.end());
+  }
+}
+
+TEST_CASE("treiber stack: others complete while one push or pop is parked at any hook point",
+          "[interleaving]") {
+  check_lock_free_progress_at_every_hook<TaggedRecycle>();
+  check_lock_free_progress_at_every_hook<HazardPointers>();
+  check_lock_free_progress_at_every_hook<Epochs>();
 }
 
 // Waits 200 ms: a fixed wait, but the result does not depend on speed (a thread parked
