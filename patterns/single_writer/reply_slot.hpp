@@ -75,9 +75,10 @@ class ReplySlot {
       cpu_relax();
     }
     std::uint32_t s = kEmpty;
-    // acquire (failure, s == kReady): pairs with fulfil()'s release CAS. On success it orders
-    // nothing (registering as a sleeper publishes nothing), but C++ wants success >= failure.
-    if (state_.compare_exchange_strong(s, kSleeping, std::memory_order_acquire,
+    // relaxed (success): registering as a sleeper publishes and reads nothing; the loads below
+    // acquire the reply. acquire (failure, s == kReady): pairs with fulfil()'s release CAS.
+    // (A failure order stronger than the success order is allowed since C++17, P0418R2.)
+    if (state_.compare_exchange_strong(s, kSleeping, std::memory_order_relaxed,
                                        std::memory_order_acquire)) {
       s = kSleeping;
     }
