@@ -75,10 +75,12 @@ class ReplySlot {
       cpu_relax();
     }
     std::uint32_t s = kEmpty;
-    // relaxed (success): registering as a sleeper publishes and reads nothing; the loads below
-    // acquire the reply. acquire (failure, s == kReady): pairs with fulfil()'s release CAS.
-    // (A failure order stronger than the success order is allowed since C++17, P0418R2.)
-    if (state_.compare_exchange_strong(s, kSleeping, std::memory_order_relaxed,
+    // acquire (failure, s == kReady): pairs with fulfil()'s release CAS. On success it orders
+    // nothing (registering as a sleeper publishes nothing), so relaxed would do: C++17 allows a
+    // failure order stronger than the success order (P0418R2). But GCC 12, this project's
+    // compiler, still applies the old rule (-Winvalid-memory-model) and makes such a CAS
+    // seq_cst; acquire on success costs nothing extra on x86.
+    if (state_.compare_exchange_strong(s, kSleeping, std::memory_order_acquire,
                                        std::memory_order_acquire)) {
       s = kSleeping;
     }
