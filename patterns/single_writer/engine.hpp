@@ -16,9 +16,9 @@
 // End of batch (optional hooks of State, detected at compile time):
 //   void end_batch()                          - called by the owner after each batch it applied
 //                                               (group commit: fsync the batch's journal records);
-//   bool holds_replies_until_end_batch() const - asked before each batch. When true, the owner
-//                                               sends no reply of a batch
-//                                               before end_batch() returned (a reply then means
+//   bool holds_replies_until_end_batch() const - asked before each batch; when true, the
+//                                               owner sends no reply of that batch before
+//                                               end_batch() returned (a reply then means
 //                                               "durable", not just "applied"). Replies wait in
 //                                               a buffer sized max_batch at construction: no
 //                                               allocation per command.
