@@ -41,7 +41,7 @@ class DelayedSignalWait {
   void wait_until(Ready&& ready) {
     while (!ready()) std::this_thread::yield();
   }
-  void signal() {
+  void signal() noexcept {
     in_signal_.fetch_add(1);
     if (delay_signals_here) std::this_thread::sleep_for(kDelay);
     signals_.fetch_add(1);
