@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <stdexcept>
 
+#include "patterns/common/mix64.hpp"
+
 namespace cp {
 
 class SplitMix64 {
@@ -27,13 +29,7 @@ class SplitMix64 {
   std::uint64_t state_;
 };
 
-// mix64: a stateless hash of one 64-bit word (the SplitMix64 finaliser).
-constexpr std::uint64_t mix64(std::uint64_t z) {
-  z += 0x9e3779b97f4a7c15ULL;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
+// mix64 (a stateless hash of one word) lives in patterns/common/mix64.hpp, below both floors.
 
 // Derives the seed of stream `index` (a thread, a client) from a run's seed.
 constexpr std::uint64_t derive_seed(std::uint64_t seed, std::uint64_t index) {

@@ -16,8 +16,9 @@
 // End of batch (optional hooks of State, detected at compile time):
 //   void end_batch()                          - called by the owner after each batch it applied
 //                                               (group commit: fsync the batch's journal records);
-//   bool holds_replies_until_end_batch() const - when true, the owner sends no reply of a batch
-//                                               before end_batch() returned (a reply then means
+//   bool holds_replies_until_end_batch() const - asked before each batch; when true, the
+//                                               owner sends no reply of that batch before
+//                                               end_batch() returned (a reply then means
 //                                               "durable", not just "applied"). Replies wait in
 //                                               a buffer sized max_batch at construction: no
 //                                               allocation per command.
@@ -26,23 +27,30 @@
 //
 // Shutdown: stop() closes the ring (later submits return stopped, calls return nullopt),
 // lets the owner drain every command accepted before, joins the owner. The destructor calls
-// stop(). Every accepted command is applied exactly once; none is lost (the ring's close is
-// exact, see multi_producer_ring.hpp).
+// stop(). Every accepted command is answered exactly once: applied exactly once, or, after a
+// halt (below), refused. None is lost (the ring's close is exact, see multi_producer_ring.hpp).
 //
 // A handler that throws halts the engine (fail-stop, as the Disruptor's default exception
-// handler halts its processor). apply may have changed part of the state before it threw,
-// and no reply can say which part, so the owner never touches the state again:
+// handler halts its processor). So does a throwing end_batch() or
+// holds_replies_until_end_batch(): every callable of the State runs under the same guard.
+// apply may have changed part of the state before it threw, and no reply can say which part,
+// so the owner never touches the state again (no apply, no hook):
 //   - the failed command's caller gets nullopt (call) or EngineStopped (its window's take);
 //   - so does every command after it: the owner keeps draining and answering, so no caller
 //     hangs; new submits and calls are refused at once (stopped);
-//   - failure() says which sequence failed and why. Recovery is the journal's business:
-//     restart from a snapshot and replay up to the failed sequence (lesson 05).
+//   - when replies are held, the halted batch's replies before the failure are withdrawn
+//     too (end_batch did not make them durable): nullopt / EngineStopped;
+//   - failure() says which step threw, at which sequence (a hook: the batch's first), and
+//     why. Recovery is the journal's business: restart from a snapshot and replay up to the
+//     failed sequence (lesson 05).
 //
 // Contract:
 //   - submit/call/stop/processed/counters: any thread (with RingT = SingleProducerRing: one
 //     thread only, the same one for submit, call and stop);
 //   - never call stop() or call() from inside apply (the owner would wait for itself);
-//   - an exception from apply halts the engine (above); it does not end the program.
+//   - an exception from apply or a hook halts the engine (above); it does not end the program;
+//   - a ReplyWindow may be destroyed as soon as its producer has taken (or been refused) every
+//     reply: the owner's last access to it is the store that hands the last one over.
 //   - State::apply returns the reply type (non-void; return a small status if nothing else).
 #pragma once
 
@@ -53,6 +61,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <type_traits>
 #include <utility>
@@ -105,10 +114,13 @@ class Engine {
     reply_slot* reply = nullptr;     // call(): the caller waits on it
     reply_window* window = nullptr;  // submit_to(): the producer's window
   };
-  // What halted the engine: the sequence whose apply threw, and the exception's what().
+  // What halted the engine: the step that threw ("apply", "end_batch",
+  // "holds_replies_until_end_batch"), the sequence (apply: its command; a hook: the first of
+  // its batch), and the exception's what().
   struct Failure {
     std::uint64_t sequence = 0;
     std::string what;
+    std::string_view step = "apply";
   };
   using ring_type = RingT<Envelope, Wait>;
   using wait_strategy = Wait;
@@ -123,8 +135,8 @@ class Engine {
         state_(std::move(initial)),
         ring_(capacity),
         owner_([this] {
-          held_.reserve(max_batch_);     // the owner's own buffers, sized once
-          windows_.reserve(max_batch_);
+          held_.reserve(max_batch_);  // the owner's own buffers, sized once
+          pending_.reserve(max_batch_);
           run();
         }) {}
 
@@ -188,7 +200,8 @@ class Engine {
     if (owner_.joinable()) owner_.join();
   }
 
-  // processed: commands applied so far (= last sequence + 1). Any thread.
+  // processed: commands taken from the ring and answered so far (= last sequence + 1): all
+  // applied until a halt; after it, the ones refused count too. Any thread.
   // acquire: pairs with the owner's release store in run(); the reads of state after
   // stop() are ordered by the join instead.
   std::uint64_t processed() const { return processed_.load(std::memory_order_acquire); }
@@ -215,74 +228,153 @@ class Engine {
   }
 
  private:
-  // The owner loop: the only code that touches state_.
+  // ---- The owner loop: the only code that touches state_ ----------------------------------
+  //
+  //   run           batch after batch until the ring is closed and drained
+  //   run_batch     live: apply each command, then end_batch, every call guarded
+  //   refuse_batch  halted: answer each command with a failure; the state is never touched
+  //   send_replies  held replies, then each window with unpublished replies, once
+  //
+  // A reply takes one of three paths: a call's slot (fulfilled now, or held until end_batch),
+  // a window (put now, published when due or at the end of the batch), or a failure.
   void run() {
     while (ring_.wait_for_data()) {
-      const bool hold = holds_replies();
-      ring_.consume_batch([&](Envelope& env, std::uint64_t seq) { apply_one(env, seq, hold); },
-                          max_batch_);
-      if constexpr (HasEndBatch<State>) state_.end_batch();
-      for (auto& [slot, reply] : held_) slot->fulfil(std::optional<reply_type>(std::move(reply)));
-      held_.clear();
-      for (reply_window* w : windows_) w->publish();
-      windows_.clear();
-      for (reply_window* w : failing_) {
-        w->publish();
-        w->fail();
+      if (halted_now()) {
+        refuse_batch();  // the state's life ended with the throw
+      } else {
+        run_batch();
       }
-      failing_.clear();
+      send_replies();
       // release: pairs with processed()'s acquire load.
       processed_.store(ring_.next_sequence(), std::memory_order_release);
     }
   }
 
+  void run_batch() {
+    const std::uint64_t first = ring_.next_sequence();
+    bool hold = false;
+    if (!guarded(first, "holds_replies_until_end_batch", [&] { hold = holds_replies(); }))
+      return;  // halted before applying any of the batch: the next turn refuses it
+    ring_.consume_batch(
+        [&](Envelope& env, std::uint64_t seq) {
+          if (halted_now()) {
+            answer_failed(take_destination(env));
+          } else {
+            apply_one(env, seq, hold);
+          }
+        },
+        max_batch_);
+    if (!halted_now()) guarded(first, "end_batch", [&] { end_batch(); });
+    if (halted_now() && hold) withdraw_held();
+  }
+
+  void refuse_batch() {
+    ring_.consume_batch([&](Envelope& env, std::uint64_t) { answer_failed(take_destination(env)); },
+                        max_batch_);
+  }
+
+  struct Destination {
+    reply_slot* slot;
+    reply_window* window;
+  };
+  // take_destination: where the command's reply goes; clears the ring cell's pointers.
+  static Destination take_destination(Envelope& env) {
+    return {std::exchange(env.reply, nullptr), std::exchange(env.window, nullptr)};
+  }
+
   void apply_one(Envelope& env, std::uint64_t seq, bool hold) {
-    reply_slot* slot = std::exchange(env.reply, nullptr);
-    reply_window* w = std::exchange(env.window, nullptr);
-    std::optional<reply_type> reply = apply_guarded(env.command, seq);
-    if (slot != nullptr) {
-      if (hold && reply) {
-        held_.emplace_back(slot, std::move(*reply));
+    const Destination to = take_destination(env);
+    std::optional<reply_type> reply;
+    if (!guarded(seq, "apply", [&] { reply.emplace(state_.apply(env.command, seq)); }))
+      return answer_failed(to);
+    if (to.slot != nullptr) {
+      if (hold) {
+        held_.emplace_back(to.slot, std::move(*reply));
       } else {
-        slot->fulfil(std::move(reply));
+        to.slot->fulfil(std::move(reply));
       }
-    } else if (w != nullptr) {
-      if (!reply) {
-        // Failed at the end of the batch, after its replies are published (and, when replies
-        // are held, made durable): the replies before the failure still reach the producer,
-        // and its take() of this one throws EngineStopped.
-        if (std::find(failing_.begin(), failing_.end(), w) == failing_.end()) failing_.push_back(w);
-        return;
-      }
-      const bool first_unpublished = w->put(std::move(*reply));
-      if (!hold && w->publish_due()) {
-        w->publish();  // the producer may be waiting for these: don't make it wait a whole batch
-      } else if (first_unpublished) {
-        windows_.push_back(w);  // at most once per put: fits the max_batch reserved
-      }
+    } else if (to.window != nullptr) {
+      put_reply(*to.window, std::move(*reply), hold);
     }
   }
 
-  // apply_guarded: the reply, or nullopt once the engine halted (now or before).
-  std::optional<reply_type> apply_guarded(Command& command, std::uint64_t seq) {
-    if (halted_.load(std::memory_order_relaxed)) return std::nullopt;  // our own store
+  // put_reply: invariant: a window is in pending_ exactly while it has unpublished puts, so
+  // send_replies publishes it once, and never after a publish that may have been its last.
+  void put_reply(reply_window& w, reply_type reply, bool hold) {
+    const bool first = w.put(std::move(reply));
+    if (!hold && w.publish_due()) {  // the producer may be waiting: don't wait a whole batch
+      if (!first) unlist(w);
+      w.publish();  // may be our last access to w
+    } else if (first) {
+      pending_.push_back(&w);  // at most once per put: fits the max_batch reserved
+    }
+  }
+
+  // answer_failed: the command was not applied (the engine halted, now or before).
+  void answer_failed(Destination to) {
+    if (to.slot != nullptr) {
+      to.slot->fulfil(std::nullopt);
+    } else if (to.window != nullptr) {
+      if (to.window->put_failure()) pending_.push_back(to.window);  // published by send_replies
+    }
+  }
+
+  // withdraw_held: the halt came before end_batch made the batch durable, so its held replies
+  // must not go out: callers get nullopt, producers EngineStopped.
+  void withdraw_held() {
+    for (auto& held : held_) held.first->fulfil(std::nullopt);
+    held_.clear();
+    for (reply_window* w : pending_) w->fail_unpublished();
+  }
+
+  void send_replies() {
+    for (auto& [slot, reply] : held_) slot->fulfil(std::optional<reply_type>(std::move(reply)));
+    held_.clear();
+    for (reply_window* w : pending_) w->publish();  // once each; may be our last access to w
+    pending_.clear();
+  }
+
+  void unlist(const reply_window& w) {
+    const auto it = std::find(pending_.begin(), pending_.end(), &w);
+    if (it == pending_.end()) return;
+    *it = pending_.back();
+    pending_.pop_back();
+  }
+
+  // guarded: runs one of the state's callables; a throw halts the engine. Returns whether it
+  // returned normally.
+  template <class F>
+  bool guarded(std::uint64_t seq, std::string_view step, F&& f) noexcept {
     try {
-      return state_.apply(command, seq);
+      f();
+      return true;
     } catch (const std::exception& e) {
-      halt(seq, e.what());
+      halt(seq, step, e.what());
     } catch (...) {
-      halt(seq, "an exception not derived from std::exception");
+      halt(seq, step, "an exception not derived from std::exception");
     }
-    return std::nullopt;
+    return false;
   }
 
-  void halt(std::uint64_t seq, std::string what) {
+  void halt(std::uint64_t seq, std::string_view step, const char* what) noexcept {
     {
       std::lock_guard<std::mutex> lock(failure_mu_);
-      failure_ = Failure{seq, std::move(what)};
+      failure_.emplace();
+      failure_->sequence = seq;
+      failure_->step = step;
+      try {
+        failure_->what = what;
+      } catch (...) {  // out of memory: the message is lost, not the halt
+      }
     }
     // release: pairs with halted()'s acquire load.
     halted_.store(true, std::memory_order_release);
+  }
+
+  bool halted_now() const { return halted_.load(std::memory_order_relaxed); }  // our own store
+
+  void end_batch() {
+    if constexpr (HasEndBatch<State>) state_.end_batch();
   }
 
   bool holds_replies() const {
@@ -296,13 +388,12 @@ class Engine {
   OverloadCounters counters_;
   alignas(kCacheLine) std::atomic<std::uint64_t> processed_{0};
   mutable std::mutex stop_mu_;
-  // Owner thread only: replies held until end_batch(), windows to publish after the batch.
+  // Owner thread only: replies held until end_batch(); windows with unpublished replies.
   std::vector<std::pair<reply_slot*, reply_type>> held_;
+  std::vector<reply_window*> pending_;
   std::atomic<bool> halted_{false};  // written by the owner only
   mutable std::mutex failure_mu_;
   std::optional<Failure> failure_;  // guarded by failure_mu_
-  std::vector<reply_window*> windows_;
-  std::vector<reply_window*> failing_;  // windows with a request the halted engine cannot answer
   std::thread owner_;  // last: starts after everything it uses is constructed
 };
 

@@ -10,7 +10,7 @@
 //
 // A producer claims sequence s with a CAS on claim_ only when s < consumed_ + capacity, so a
 // claimed slot is always free: it writes the item and publishes it at once, never waiting
-// while holding a claim. Producers finish out of order (s + 1 may be published before s),
+// while holding a claim (but a producer preempted there holds everyone up: see Contract). Producers finish out of order (s + 1 may be published before s),
 // hence a per-slot flag (the Disruptor's "availability buffer", in the form of Vyukov's
 // per-slot sequence): the consumer takes s only when slot s says "s is here". The flag holds
 // s + 1, not a bool, so a stale flag from the previous lap (s + 1 - capacity) never matches.
@@ -27,9 +27,16 @@
 //   - per-producer FIFO; the consumer sees sequences 0, 1, 2, ... densely, in order;
 //   - try_push/push/close/closed/size_approx/capacity: any thread;
 //   - consume_batch/wait_for_data/has_data/drained/next_sequence: the one consumer thread;
-//   - lock-free, not wait-free: a producer stalled between its claim and its publish holds up
-//     the consumer (never other producers);
-//   - T must be default-constructible and move-assignable.
+//   - progress: not lock-free. Producers never wait for each other while there is room (a
+//     failed CAS means another producer's claim succeeded). But a producer stalled between
+//     its claim and its publish blocks the consumer at its slot (sequences are consumed in
+//     order), and once the ring has filled up behind that slot it blocks every producer too
+//     (try_push fails, push waits) until it resumes: the same as Vyukov's bounded queue;
+//   - T must be default-constructible and move-assignable;
+//   - Lifetime: a push's last access to the ring is its publish store; its signal() after it
+//     goes to data_wait. So a consumer may destroy the ring as soon as it has the last item
+//     it waits for if data_wait is a strategy it owns beyond the ring (constructor argument);
+//     with the ring's own strategy, the ring must outlive every push (join the producers).
 #pragma once
 
 #include <algorithm>
@@ -89,9 +96,11 @@ class MultiProducerRing {
     }
     Slot& slot = slots_[pos & mask_];
     slot.item = std::move(item);
-    // release: pairs with the consumer's acquire load of this flag (slot_ready).
+    Wait* const wake = data_wait_;  // read before the hand-off: see "Lifetime" above
+    // release: pairs with the consumer's acquire load of this flag (slot_ready). Our last
+    // access to the ring: the consumer may free it once it has the item.
     slot.published.store(pos + 1, std::memory_order_release);
-    data_wait_->signal();
+    wake->signal();
     return true;
   }
 

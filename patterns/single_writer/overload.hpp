@@ -9,7 +9,8 @@
 //                      whose caller chose not to retry, so it would differ only in its label.
 //                      Dropping the *oldest* queued command instead (keep the freshest
 //                      telemetry) would need the producer to take back a slot the owner may
-//                      already be reading, which this lock-free ring cannot do without a lock.
+//                      already be reading, which this ring (it takes no lock) cannot do
+//                      without one.
 //   SubmitStatus     - accepted, rejected_full, stopped (the engine was stopped).
 //   EngineStopped    - the exception a design throws when an operation whose contract has no
 //                      "stopped" answer (a counter's get, a cache's size) reaches a stopped

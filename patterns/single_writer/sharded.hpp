@@ -22,7 +22,7 @@
 #include <utility>
 #include <vector>
 
-#include "comparisons/common/random.hpp"
+#include "patterns/common/mix64.hpp"
 #include "patterns/single_writer/overload.hpp"
 
 namespace cp::sw {

@@ -31,6 +31,10 @@
 //   - consume_batch/wait_for_data/has_data/drained: the single consumer thread only;
 //   - closed()/size_approx()/capacity(): any thread.
 //   - T must be default-constructible and move-assignable (slots hold a T each, always).
+//   - Lifetime: a push's last access to the ring is its publish store; its signal() after it
+//     goes to data_wait. So a consumer may destroy the ring as soon as it has the last item
+//     it waits for if data_wait is a strategy it owns beyond the ring (constructor argument);
+//     with the ring's own strategy, the ring must outlive every push (join the producer).
 #pragma once
 
 #include <algorithm>
@@ -82,9 +86,11 @@ class SingleProducerRing {
     }
     slots_[next_ & mask_] = std::move(item);
     ++next_;
+    Wait* const wake = data_wait_;  // read before the hand-off: see "Lifetime" above
     // release: pairs with the consumer's load_acquire of published_ (has_data, drained).
+    // Our last access to the ring: the consumer may free it once it has the item.
     published_.store_release(next_);
-    data_wait_->signal();
+    wake->signal();
     return true;
   }
 

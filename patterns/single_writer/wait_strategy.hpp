@@ -65,12 +65,14 @@ inline void cpu_relax() noexcept {
 #endif
 }
 
+// signal() must be noexcept: it runs after a hand-off store (a ring's publish, a window's
+// count), where a throw could not be handled without losing or repeating that hand-off.
 template <class W>
 concept WaitStrategy = requires(W& w, bool (*ready)()) {
   { W::name } -> std::convertible_to<std::string_view>;
   { W::waiting } -> std::convertible_to<cp::Waiting>;
   w.wait_until(ready);
-  w.signal();
+  { w.signal() } noexcept;
 };
 
 class BusySpinWaitStrategy {

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -271,6 +272,24 @@ TEST_CASE("ReplySlot: reusable, one fulfil per wait, with and without a sleeping
   owner.join();
   for (std::uint64_t i = 0; i < 200; ++i) REQUIRE(got[i] == i * 7);
   REQUIRE_FALSE(slot.ready());
+}
+
+TEST_CASE("ReplySlot lifetime: the caller frees the slot as soon as wait() returns, while the "
+          "owner is still in fulfil's notify path", "[interleaving]") {
+  // The owner waits until the caller must be asleep, so fulfil takes the notifying path
+  // (notify, then the last store). The caller frees the slot (on the heap: ASan sees it) the
+  // moment wait() returns; fulfil must not touch the slot after its last store.
+  for (int round = 0; round < 5; ++round) {
+    auto slot = std::make_unique<ReplySlot<std::vector<int>>>();
+    std::thread owner([s = slot.get()] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      s->fulfil(std::vector<int>{1, 2, 3});
+    });
+    const std::vector<int> got = slot->wait();
+    slot.reset();
+    owner.join();
+    CHECK(got == std::vector<int>{1, 2, 3});
+  }
 }
 
 TEST_CASE("Sharded: each key goes to one shard, per-key order kept, nothing lost", "[stress]") {

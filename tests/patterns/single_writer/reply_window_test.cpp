@@ -3,12 +3,16 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
+#include <memory>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 #include "comparisons/common/random.hpp"
 #include "patterns/single_writer/single_writer.hpp"
+#include "tests/support/delayed_signal_wait.hpp"
 #include "tests/support/findings.hpp"
 
 using namespace cp;
@@ -86,6 +90,29 @@ struct GroupCommit {
   }
   bool holds_replies_until_end_batch() const { return true; }
 };
+
+
+// ---- lifetime: the owner's last access to a window is the store that hands it over ----------
+
+constexpr std::int64_t kGate = -1, kPoison = -2;
+
+// Gated: echoes its command. kGate waits until *gate is set (so the commands sent meanwhile
+// land in the same batch); kPoison throws (the engine halts). end_batch sleeps when asked.
+struct Gated {
+  std::atomic<bool>* gate = nullptr;
+  bool slow_end_batch = false;
+  std::int64_t apply(const std::int64_t& x, std::uint64_t) {
+    delay_signals_here = true;  // the owner: its signal() calls are delayed
+    if (x == kGate)
+      while (!gate->load()) std::this_thread::yield();
+    if (x == kPoison) throw std::runtime_error("poisoned");
+    return x;
+  }
+  void end_batch() {
+    if (slow_end_batch) std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  }
+};
+using GatedEngine = Engine<Gated, std::int64_t, MultiProducerRing, DelayedSignalWait>;
 
 }  // namespace
 
@@ -167,4 +194,48 @@ TEST_CASE("Engine end_batch hook: held replies come only after the batch's end_b
     CHECK(early[c] == 0);
   }
   CHECK(durable.load() == kClients * kPerClient);
+}
+
+TEST_CASE("ReplyWindow lifetime: the producer frees its window as soon as take() returns, while "
+          "the owner is still inside publish's signal()", "[interleaving]") {
+  DelayedSignalWait::destroyed_while_signalling = 0;
+  GatedEngine engine(8);
+  auto w = std::make_unique<GatedEngine::reply_window>(4);  // on the heap: ASan sees the free
+  REQUIRE(engine.submit_to(5, *w) == SubmitStatus::accepted);
+  CHECK(w->take() == 5);
+  w.reset();  // allowed: the window's last reply arrived
+  engine.stop();
+  CHECK(DelayedSignalWait::destroyed_while_signalling == 0);
+}
+
+TEST_CASE("ReplyWindow lifetime: the producer frees its window as soon as take() throws (halt), "
+          "while the owner is still signalling the failure", "[interleaving]") {
+  DelayedSignalWait::destroyed_while_signalling = 0;
+  GatedEngine engine(8);
+  auto w = std::make_unique<GatedEngine::reply_window>(4);
+  REQUIRE(engine.submit_to(kPoison, *w) == SubmitStatus::accepted);
+  CHECK_THROWS_AS(w->take(), EngineStopped);
+  w.reset();
+  engine.stop();
+  CHECK(DelayedSignalWait::destroyed_while_signalling == 0);
+  CHECK(engine.halted());
+}
+
+TEST_CASE("ReplyWindow lifetime: a window published mid-batch and freed is not touched again at "
+          "the end of the batch", "[interleaving]") {
+  DelayedSignalWait::destroyed_while_signalling = 0;
+  std::atomic<bool> gate{false};
+  GatedEngine engine(8, Gated{&gate, true});
+  // Capacity 8 publishes every 2 replies: the second put publishes mid-batch, and the window
+  // is also on the end-of-batch list from its first put.
+  auto w = std::make_unique<GatedEngine::reply_window>(8);
+  REQUIRE(engine.submit(kGate, OverloadPolicy::block) == SubmitStatus::accepted);
+  REQUIRE(engine.submit_to(1, *w) == SubmitStatus::accepted);
+  REQUIRE(engine.submit_to(2, *w) == SubmitStatus::accepted);
+  gate = true;  // the three commands are now one batch
+  CHECK(w->take() == 1);
+  CHECK(w->take() == 2);
+  w.reset();  // end_batch still sleeps: the owner has not reached its end-of-batch publish
+  engine.stop();
+  CHECK(DelayedSignalWait::destroyed_while_signalling == 0);
 }

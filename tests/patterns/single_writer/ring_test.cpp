@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -11,6 +12,7 @@
 #include "comparisons/common/random.hpp"
 #include "patterns/single_writer/ring.hpp"
 #include "patterns/single_writer/select.hpp"
+#include "tests/support/delayed_signal_wait.hpp"
 #include "tests/support/findings.hpp"
 
 using namespace cp;
@@ -300,4 +302,41 @@ TEST_CASE("SelectTwo: a flooded input delays the other by at most one batch", "[
     select.drain_fair([&](int&, std::uint64_t) { ++from_a; }, [&](int&, std::uint64_t) { ++from_b; }, 8);
   REQUIRE(from_a == 64);
   REQUIRE(from_b == 3);
+}
+
+// ---- lifetime: the consumer may free a ring as soon as it has the last item -----------------
+
+namespace {
+
+// The producer pushes one item and is delayed inside its signal(); the consumer frees the ring
+// the moment the item is in its hands. Safe because the producer's last access to the ring is
+// its publish store, and its signal() goes to a strategy the consumer owns beyond the ring.
+template <template <class, class> class RingT>
+void check_freed_on_last_item() {
+  DelayedSignalWait::destroyed_while_signalling = 0;
+  DelayedSignalWait data_wait;  // the consumer's, outlives the ring
+  auto ring = std::make_unique<RingT<std::uint64_t, DelayedSignalWait>>(4, &data_wait);
+  std::atomic<bool> pushed{false};
+  std::thread producer([&pushed, &r = *ring] {
+    delay_signals_here = true;
+    pushed = r.push(42);  // must not touch r after its publish store
+  });
+  std::uint64_t got = 0;
+  while (got == 0) {
+    REQUIRE(ring->wait_for_data());
+    ring->consume_batch([&](std::uint64_t& item, std::uint64_t) { got = item; }, 1);
+  }
+  ring.reset();  // the producer is still sleeping in data_wait.signal()
+  producer.join();
+  CHECK(got == 42);
+  CHECK(pushed);
+  CHECK(DelayedSignalWait::destroyed_while_signalling == 0);
+}
+
+}  // namespace
+
+TEST_CASE("ring lifetime: the consumer frees the ring on the last item while the producer is "
+          "still signalling", "[interleaving]") {
+  check_freed_on_last_item<SingleProducerRing>();
+  check_freed_on_last_item<MultiProducerRing>();
 }

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <string_view>
 #include <thread>
 
 #include "patterns/single_writer/ring.hpp"
@@ -23,6 +24,16 @@ using namespace cp::sw;
 using namespace cp::test;
 
 namespace {
+
+// A strategy whose signal() may throw is not a WaitStrategy: signal() runs after a hand-off.
+struct ThrowingSignal {
+  static constexpr std::string_view name = "throwing-signal";
+  static constexpr cp::Waiting waiting = cp::Waiting::spins;
+  template <class Ready>
+  void wait_until(Ready&&) {}
+  void signal() {}
+};
+static_assert(!WaitStrategy<ThrowingSignal>);
 
 // How many times the consumer slept while it waited 300 ms for one item; -1 if it got none.
 template <class Ring>
