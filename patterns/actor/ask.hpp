@@ -20,6 +20,7 @@
 #include <string_view>
 #include <utility>
 
+#include "patterns/actor/hooks.hpp"
 #include "patterns/actor/signal_mutex.hpp"
 
 namespace cp::actor {
@@ -31,6 +32,8 @@ enum class AskError {
   actor_failed,    // the actor hit its restart limit and stopped: the message was not handled
   handler_failed,  // the handler threw on this message (the actor was restarted per policy)
   mailbox_full,    // bounded mailbox, overload policy reject: not accepted
+  asked_itself,    // asked from the actor's own handler: the reply could only come after the
+                   // handler returns, so the message was not sent (not counted)
 };
 
 constexpr std::string_view to_string(AskError e) {
@@ -41,6 +44,7 @@ constexpr std::string_view to_string(AskError e) {
     case AskError::actor_failed: return "actor failed (restart limit reached)";
     case AskError::handler_failed: return "handler threw on this message";
     case AskError::mailbox_full: return "mailbox full";
+    case AskError::asked_itself: return "an actor asked itself from its own handler";
   }
   return "?";
 }
@@ -63,6 +67,10 @@ class ReplyPromise {
       if (result_) return;
       result_ = std::move(result);
     }
+    // After the lock, so the asker does not wake into a held lock. The asker may have its
+    // result and be gone by now: this is safe because the slot is shared (the fulfiller holds
+    // a reference for the whole call).
+    ActorHooks::at(ActorHookPoint::reply_stored, this);
     cv_.notify_one();
   }
 
