@@ -8,7 +8,10 @@
 //                  this is safe) and is lost on purpose.
 //
 // Guarantee: wait_until never hangs past its deadline, and the first fulfil wins (later ones are
-// ignored), so every ask ends with exactly one AskResult.
+// ignored), so every ask ends with exactly one AskResult. A fulfil whose result cannot be
+// moved in (the reply's move throws) leaves the slot empty and throws to the fulfiller, who
+// then fulfils it with an error. wait_until moves the reply out on the asker's thread: a reply
+// whose move throws there throws from ask().
 // Cost: one allocation (the shared slot) and, if the asker sleeps, one futex wake per ask.
 #pragma once
 

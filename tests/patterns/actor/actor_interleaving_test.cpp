@@ -561,3 +561,29 @@ TEST_CASE("stats: exact at wait_until_stopped although the stopper is parked aft
   CHECK(st.discarded == 2);
   CHECK(st.balanced());
 }
+
+TEST_CASE("re-entrancy: on_failure that stops the actor and asks it: answered, counts balance",
+          "[interleaving]") {
+  // The report runs on the worker, inside the failed message's turn: its ask of the same actor
+  // is caught as asked_itself, its stop(discard) discards what is queued behind.
+  ActorSystem sys({.workers = 2});
+  auto slot = std::make_shared<ActorRef<Counter>>();
+  auto inner = std::make_shared<AskError>(AskError::ok);  // written on the worker, read after
+  ActorOptions opts;
+  opts.supervision.on_failure = [slot, inner](const FailureReport&) {
+    *inner = slot->ask({}, kLongWait).error;
+    slot->stop(StopPolicy::discard);
+  };
+  auto a = sys.spawn<Counter>([] { return Counter{}; }, opts);
+  *slot = a;
+  CHECK(a.ask({FaultMsg::handler_throws}, kLongWait).error == AskError::handler_failed);
+  a.wait_until_stopped();
+  CHECK(a.ask({}, kLongWait).error == AskError::stopped);
+  const ActorStats st = a.stats();
+  sys.shutdown(StopPolicy::drain);
+  *slot = ActorRef<Counter>();  // break the cycle cell -> options -> slot -> cell
+  CHECK(*inner == AskError::asked_itself);
+  CHECK(st.accepted == 1);
+  CHECK(st.failed == 1);
+  CHECK(st.balanced());
+}
