@@ -12,7 +12,8 @@
 //                                         the timeout; from the actor's own handler it
 //                                         answers asked_itself at once (nothing is sent)
 //                     stop(policy)        drain (handle what was accepted) or discard (answer
-//                                         it with AskError::stopped); refuse new messages
+//                                         it, and the rest of a turn in progress, with
+//                                         AskError::stopped); refuse new messages
 //                     wait_until_stopped  returns once the actor will never run again; from
 //                                         its own handler it throws std::logic_error
 //   ActorSystem   - the Scheduler (scheduler.hpp) and every actor spawned on it. shutdown()
