@@ -8,10 +8,10 @@
 //     of its post (ActorHooks, patterns/actor/hooks.hpp);
 //   - lifetime: each hand-off object (the mailbox, the ask reply, the broadcast channel) freed
 //     by its receiver the moment it has what it waited for, while the sender is held inside its
-//     last call (run under ASan). ASan sees an access our code makes; the wake-up inside
-//     libstdc++'s condition_variable is not instrumented, so a notify on a freed object is
-//     ruled out by the code (every notify that can be the last access is under the lock), and
-//     these tests guard the hand-offs that ASan can see;
+//     last call. Run them under ASan and TSan: a notify on a freed condition_variable happens
+//     inside libstdc++ and glibc, which ASan does not instrument, but TSan's interceptor of
+//     pthread_cond_broadcast sees it (on the code before the notifies moved under the lock,
+//     the mailbox and broadcast cases reported heap-use-after-free there);
 //   - re-entrancy: a handler that tells or asks itself, stops itself, or waits for itself.
 #include <catch2/catch.hpp>
 
