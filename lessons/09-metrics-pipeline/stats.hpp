@@ -42,7 +42,8 @@ struct StatsSnapshot {
   bool balanced() const { return in_flight() == 0; }
   std::uint64_t invalid_of(Invalid r) const { return invalid[static_cast<std::size_t>(r)]; }
 
-  // One line: "received=.. processed=.. invalid=.. dropped=.. errors=.. flushes=..".
+  // One line: "received=.. processed=.. invalid=.. dropped=.. errors=.. flushes=..
+  // flush_errors=..".
   std::string summary() const {
     return "received=" + std::to_string(received) + " processed=" + std::to_string(processed) +
            " invalid=" + std::to_string(invalid_total()) + " dropped=" +
