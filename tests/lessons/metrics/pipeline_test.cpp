@@ -382,7 +382,7 @@ StatsSnapshot run_flaky(Store& store, Clock& clock, std::uint64_t seed, Expected
                         bool poison, std::function<void()> armed = {}) {
   std::vector<std::vector<GenLine>> streams;
   for (unsigned p = 0; p < 2; ++p) {
-    streams.push_back(stream(seed, p, lines_per_producer() / 2));
+    streams.push_back(stream(seed, p, lines_per_producer() / 4));
     for (const auto& g : streams.back()) want.add(g);
   }
   PipelineConfig cfg = config();

@@ -319,37 +319,28 @@ TEST_CASE("lifetime: the mailbox freed by its waiter while close() is still insi
   SUCCEED("no access to the freed mailbox (ASan)");
 }
 
-TEST_CASE("lifetime: the asker drops its reply and the actor while fulfil is still inside",
+TEST_CASE("lifetime: the asker drops the reply slot while fulfil is still inside",
           "[interleaving]") {
-  // The worker is held inside fulfil (after the reply is stored) until the asker has its
-  // reply and dropped every handle it had: its ActorRef and the result.
+  // The fulfiller (as the worker does, through the message's envelope) holds its own reference
+  // to the slot for the whole call. It is held after storing the result, before the wake-up;
+  // the asker polls with short deadlines (a timeout here is a poll, not the outcome), takes the
+  // result, drops its reference, and only then lets the fulfiller go on.
+  auto slot = std::make_shared<ReplyPromise<std::string>>();
   Flag dropped;
-  auto hold_in_fulfil = std::make_shared<ActorHooks::Handler>(
-      [&](ActorHookPoint p, const void*) {
-        if (p == ActorHookPoint::reply_stored) dropped.wait();
-      });
-  struct Replier {
-    using message = std::shared_ptr<ActorHooks::Handler>;
-    using reply = std::string;
-    std::string handle(std::shared_ptr<ActorHooks::Handler>& h) {
-      // The hook for this worker thread's next hand-off: the fulfil of this ask.
-      ActorHooks::handler() = h.get();
-      return "reply";
-    }
-  };
-  ActorSystem sys({.workers = 1});
-  auto a = std::make_unique<ActorRef<Replier>>(sys.spawn<Replier>([] { return Replier{}; }));
-  // The reply is stored but its wake-up comes after the hook: a short deadline returns it.
-  auto r = std::make_unique<AskResult<std::string>>(a->ask(hold_in_fulfil, 100ms));
-  const bool got = r->ok() && *r->value == "reply";
-  r.reset();
-  a.reset();
+  std::thread fulfiller([keep = slot, &dropped] {
+    ActorHooks::Scope scope([&](ActorHookPoint p, const void*) {
+      if (p == ActorHookPoint::reply_stored) dropped.wait();
+    });
+    keep->fulfil({AskError::ok, std::string("reply")});
+  });
+  AskResult<std::string> r;
+  do r = slot->wait_until(std::chrono::steady_clock::now() + 1ms);
+  while (r.error == AskError::timeout);
+  slot.reset();  // the asker's last reference
   dropped.set();
-  // Clear the worker's hook slot from the worker itself.
-  auto b = sys.spawn<Replier>([] { return Replier{}; });
-  (void)b.ask(nullptr, kLongWait);
-  sys.shutdown(StopPolicy::drain);
-  CHECK(got);
+  fulfiller.join();
+  REQUIRE(r.ok());
+  CHECK(*r.value == "reply");
 }
 
 TEST_CASE("lifetime: the broadcast freed by its subscriber while publish() is still inside",
