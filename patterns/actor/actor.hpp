@@ -117,8 +117,8 @@ class ActorControl : public Runnable {
   };
 
  public:
-  // inside_a_turn: true on a worker while it runs any actor's handler.
-  static bool inside_a_turn() { return running_here() != nullptr; }
+  // running_on_this_thread: the actor whose handler this thread is running, or null.
+  static const ActorControl* running_on_this_thread() { return running_here(); }
 };
 
 template <Behavior B>
@@ -351,15 +351,17 @@ class ActorSystem {
     return ActorRef<B>(std::move(cell));
   }
 
-  // shutdown: not from a handler (throws std::logic_error there, before doing anything: the
-  // worker would wait for its own actor). Stops every actor per `policy` (no new message is
-  // accepted from now on), waits until each has finished, joins the workers. Idempotent.
+  // shutdown: not from a handler of this system's actors (throws std::logic_error there,
+  // before doing anything: the worker would wait for its own actor; from the destructor that
+  // ends the process). Stops every actor per `policy` (no new message is accepted from now
+  // on), waits until each has finished, joins the workers. Idempotent.
   void shutdown(StopPolicy policy) ABSL_LOCKS_EXCLUDED(mu_) {
-    if (ActorControl::inside_a_turn())
-      throw std::logic_error("actor system: shutdown from a handler");
     std::vector<std::shared_ptr<ActorControl>> actors;
     {
       SignalLock lock(mu_);
+      if (const ActorControl* here = ActorControl::running_on_this_thread())
+        for (const auto& a : actors_)
+          if (a.get() == here) throw std::logic_error("actor system: shutdown from a handler");
       shut_down_ = true;
       actors = actors_;
     }

@@ -578,3 +578,25 @@ TEST_CASE("re-entrancy: on_failure that stops the actor and asks it: answered, c
   CHECK(st.failed == 1);
   CHECK(st.balanced());
 }
+
+TEST_CASE("re-entrancy: shutdown from a handler: its own system throws, another system's works",
+          "[interleaving]") {
+  struct ShutsDown {
+    using message = ActorSystem*;
+    using reply = int;
+    int handle(ActorSystem*& sys) {
+      sys->shutdown(StopPolicy::drain);
+      return 0;
+    }
+  };
+  ActorSystem own({.workers = 1});
+  auto other = std::make_unique<ActorSystem>(SchedulerConfig{.workers = 1});
+  auto a = own.spawn<ShutsDown>([] { return ShutsDown{}; });
+  // Its own system: the worker would wait for itself; the handler fails with logic_error.
+  CHECK(a.ask(&own, kLongWait).error == AskError::handler_failed);
+  // Another system: shut down and joined from this handler, as from any other thread.
+  CHECK(a.ask(other.get(), kLongWait).ok());
+  CHECK_THROWS_AS(other->spawn<ShutsDown>([] { return ShutsDown{}; }), std::logic_error);
+  own.shutdown(StopPolicy::drain);
+  CHECK(a.stats().balanced());
+}
