@@ -4,6 +4,8 @@
 //            (the window ends at "now") and schedules the next one an interval later. A tick
 //            that comes late flushes once: the missed intervals become one longer window, which
 //            its [start, end) records. One thread at a time (the flusher thread, or a test).
+//            A clock read or a store flush that throws is counted (Stats::flush_failed) and
+//            the window stays open: the next tick tries again. Nothing escapes a tick.
 //   start  - runs tick() on a thread of its own, waking every poll_ms of real time.
 //   stop   - ends that thread (idempotent, one caller at a time); the pipeline then makes the
 //            final flush.
@@ -37,17 +39,33 @@ class Flusher {
   Flusher& operator=(const Flusher&) = delete;
 
   bool tick() {
-    const std::int64_t now = clock_.now_ms();
+    std::int64_t now = 0;
+    try {
+      now = clock_.now_ms();
+    } catch (...) {  // a user's clock: count, and try again at the next tick
+      stats_.flush_failed();
+      return false;
+    }
     if (now < next_due_ms_) return false;
-    flush_at(now);
+    if (!flush_at(now)) return false;
     next_due_ms_ = now + interval_ms_;
     return true;
   }
 
-  // flush_at: one flush now, whatever the schedule (the final flush at shutdown).
-  void flush_at(std::int64_t now_ms) {
-    store_.flush(now_ms);
-    stats_.flushed();
+  // flush_at: one flush now, whatever the schedule. False (counted as a flush error) if the
+  // store's flush threw.
+  bool flush_at(std::int64_t now_ms) { return flush_counted(store_, stats_, now_ms); }
+
+  // flush_counted: store.flush(now_ms), counted as a flush or, if it threw, a flush error.
+  static bool flush_counted(Store& store, Stats& stats, std::int64_t now_ms) {
+    try {
+      store.flush(now_ms);
+    } catch (...) {
+      stats.flush_failed();
+      return false;
+    }
+    stats.flushed();
+    return true;
   }
 
   void start(std::int64_t poll_ms) {

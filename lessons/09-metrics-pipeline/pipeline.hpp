@@ -15,7 +15,10 @@
 //   stop       - stop intake, drain the intake queue through the validators and join them,
 //                then the validated queue through the aggregators, stop the flusher, final
 //                flush. Every line accepted before stop() ends counted and, if valid, in the
-//                store. Idempotent; the destructor calls it.
+//                store. Idempotent; the destructor calls it. Never throws: a final flush whose
+//                clock read or store flush throws is counted as a flush error.
+// User-supplied callables (the Clock, the Store's add and flush) may throw anywhere: a line
+// is then counted in `errors`, a flush in `flush_errors`, and the thread carries on.
 // The balance (stats.hpp) holds whenever nothing is in flight, and always after stop().
 #pragma once
 
@@ -86,12 +89,18 @@ class Pipeline {
     if (cfg_.validators == 0 || cfg_.aggregators == 0)
       throw std::invalid_argument("Pipeline: each pool needs at least one worker");
     if (cfg_.measure_latency) latency_.resize(cfg_.aggregators);
-    for (unsigned i = 0; i < cfg_.validators; ++i) validators_.emplace_back([this] { validate_loop(); });
-    for (unsigned i = 0; i < cfg_.aggregators; ++i)
-      aggregators_.emplace_back([this, i] { aggregate_loop(i); });
-    if (cfg_.flush_interval_ms > 0) {
+    // The flusher first: its constructor reads the clock, which may throw; no thread runs yet.
+    if (cfg_.flush_interval_ms > 0)
       flusher_.emplace(store_, clock_, cfg_.flush_interval_ms, stats_);
-      flusher_->start(std::min<std::int64_t>(cfg_.flush_interval_ms, 100));
+    try {
+      for (unsigned i = 0; i < cfg_.validators; ++i)
+        validators_.emplace_back([this] { validate_loop(); });
+      for (unsigned i = 0; i < cfg_.aggregators; ++i)
+        aggregators_.emplace_back([this, i] { aggregate_loop(i); });
+      if (flusher_) flusher_->start(std::min<std::int64_t>(cfg_.flush_interval_ms, 100));
+    } catch (...) {  // a thread could not start: end the ones that did, then report
+      join_stages();
+      throw;
     }
   }
   ~Pipeline() { stop(); }
@@ -132,24 +141,22 @@ class Pipeline {
     MutexLock lock(stop_mu_);
     if (stopped_) return;
     stopped_ = true;
-    intake_.close();                      // 1. no new lines; validators drain what is queued
-    for (auto& t : validators_) t.join();
-    validated_.close();                   // 2. aggregators drain the validated points
-    for (auto& t : aggregators_) t.join();
-    if (flusher_) {                       // 3. no more periodic flushes; the final one
-      flusher_->stop();
-      flusher_->flush_at(clock_.now_ms());
-    } else {
-      store_.flush(clock_.now_ms());
-      stats_.flushed();
-    }
+    join_stages();  // 1. intake closed, validators drained; 2. aggregators; 3. the flusher
+    flush_now();    // the final flush (counted as a flush error if it throws)
   }
   // [end quote]
 
-  // flush_now: a flush outside the schedule (tests without a flusher thread).
-  void flush_now() {
-    store_.flush(clock_.now_ms());
-    stats_.flushed();
+  // flush_now: a flush outside the schedule (the final one, tests without a flusher thread).
+  // False, counted as a flush error, if the clock read or the store's flush threw.
+  bool flush_now() {
+    std::int64_t now = 0;
+    try {
+      now = clock_.now_ms();
+    } catch (...) {
+      stats_.flush_failed();
+      return false;
+    }
+    return Flusher<Store>::flush_counted(store_, stats_, now);
   }
 
   std::future<StoreView> query(Query q) { return store_.query(std::move(q)); }
@@ -171,6 +178,19 @@ class Pipeline {
     std::string text;
     std::uint64_t entered_ns = 0;
   };
+
+  // join_stages: in order, each stage drains what is queued before it and ends.
+  // [quote: join-stages]
+  void join_stages() {
+    intake_.close();  // 1. no new lines; validators drain what is queued
+    for (auto& t : validators_)
+      if (t.joinable()) t.join();
+    validated_.close();  // 2. aggregators drain the validated points
+    for (auto& t : aggregators_)
+      if (t.joinable()) t.join();
+    if (flusher_) flusher_->stop();  // 3. no more periodic flushes
+  }
+  // [end quote]
 
   void validate_loop() {
     while (auto line = intake_.pop()) {

@@ -4,6 +4,8 @@
 //                    invalid (by reason), dropped (a full queue, or offered after stop),
 //                    processed (in the store), errors (a handler threw). So, once no line is
 //                    in flight: received == invalid + dropped + processed + errors.
+//                    Flushes are counted apart: flushes (done) and flush_errors (a flush, or
+//                    the clock read before it, threw; the window stays open).
 //   StatsSnapshot  - plain numbers; balanced() checks that equation, in_flight() is its gap.
 //
 // Every counter is relaxed: a counter orders nothing (no thread reads data because a counter
@@ -23,6 +25,7 @@ namespace cp::metrics {
 
 struct StatsSnapshot {
   std::uint64_t received = 0, parsed = 0, processed = 0, errors = 0, flushes = 0;
+  std::uint64_t flush_errors = 0;  // flushes (or their clock reads) that threw; not lines
   std::uint64_t dropped_intake = 0, dropped_validated = 0, refused_stopped = 0;
   std::array<std::uint64_t, kInvalidReasons> invalid{};
 
@@ -39,12 +42,13 @@ struct StatsSnapshot {
   bool balanced() const { return in_flight() == 0; }
   std::uint64_t invalid_of(Invalid r) const { return invalid[static_cast<std::size_t>(r)]; }
 
-  // One line: "received=.. processed=.. invalid=.. dropped=.. errors=.. flushes=..".
+  // One line: "received=.. processed=.. invalid=.. dropped=.. errors=.. flushes=..
+  // flush_errors=..".
   std::string summary() const {
     return "received=" + std::to_string(received) + " processed=" + std::to_string(processed) +
            " invalid=" + std::to_string(invalid_total()) + " dropped=" +
            std::to_string(dropped()) + " errors=" + std::to_string(errors) +
-           " flushes=" + std::to_string(flushes);
+           " flushes=" + std::to_string(flushes) + " flush_errors=" + std::to_string(flush_errors);
   }
 };
 
@@ -61,6 +65,7 @@ class Stats {
   void dropped_validated() { dropped_validated_.fetch_add(1, std::memory_order_relaxed); }
   void refused_stopped() { refused_stopped_.fetch_add(1, std::memory_order_relaxed); }
   // [end quote]
+  void flush_failed() { flush_errors_.fetch_add(1, std::memory_order_relaxed); }
   void invalid(Invalid r) {
     invalid_[static_cast<std::size_t>(r)].fetch_add(1, std::memory_order_relaxed);
   }
@@ -73,6 +78,7 @@ class Stats {
     s.processed = processed_.load(std::memory_order_relaxed);
     s.errors = errors_.load(std::memory_order_relaxed);
     s.flushes = flushes_.load(std::memory_order_relaxed);
+    s.flush_errors = flush_errors_.load(std::memory_order_relaxed);
     s.dropped_intake = dropped_intake_.load(std::memory_order_relaxed);
     s.dropped_validated = dropped_validated_.load(std::memory_order_relaxed);
     s.refused_stopped = refused_stopped_.load(std::memory_order_relaxed);
@@ -83,6 +89,7 @@ class Stats {
 
  private:
   std::atomic<std::uint64_t> received_{0}, parsed_{0}, processed_{0}, errors_{0}, flushes_{0};
+  std::atomic<std::uint64_t> flush_errors_{0};
   std::atomic<std::uint64_t> dropped_intake_{0}, dropped_validated_{0}, refused_stopped_{0};
   std::array<std::atomic<std::uint64_t>, kInvalidReasons> invalid_{};
 };

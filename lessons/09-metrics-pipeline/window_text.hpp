@@ -109,6 +109,7 @@ inline std::string format_stats(const StatsSnapshot& s) {
                     "\ndropped_validated=" + std::to_string(s.dropped_validated) +
                     "\nrefused_stopped=" + std::to_string(s.refused_stopped) +
                     "\nerrors=" + std::to_string(s.errors) + "\nflushes=" + std::to_string(s.flushes) +
+                    "\nflush_errors=" + std::to_string(s.flush_errors) +
                     "\nin_flight=" + std::to_string(s.in_flight()) + "\n";
   for (std::size_t r = 0; r < kInvalidReasons; ++r)
     out += "invalid." + std::string(to_string(static_cast<Invalid>(r))) + "=" +

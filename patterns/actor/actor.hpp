@@ -4,15 +4,18 @@
 //                   `reply handle(message&)`. Plain single-threaded code: it handles one
 //                   message at a time and nothing else touches it.
 //   ActorOptions  - mailbox bound and overload policy, supervision (supervision.hpp).
-//   ActorStats    - accepted, handled, failed, discarded, restarts. Once an actor is done
-//                   (stopped and drained): accepted == handled + failed + discarded.
+//   ActorStats    - accepted, handled, failed, discarded, restarts. Exact once
+//                   wait_until_stopped() returned: accepted == handled + failed + discarded.
 //   ActorRef<B>   - a handle to an actor; copyable, any thread:
 //                     tell(m)             fire-and-forget; returns the mailbox's SubmitStatus
 //                     ask(m, timeout)     waits for the reply: AskResult (ask.hpp), never past
-//                                         the timeout
+//                                         the timeout; from the actor's own handler it
+//                                         answers asked_itself at once (nothing is sent)
 //                     stop(policy)        drain (handle what was accepted) or discard (answer
-//                                         it with AskError::stopped); refuse new messages
-//                     wait_until_stopped  returns once the actor will never run again
+//                                         it, and the rest of a turn in progress, with
+//                                         AskError::stopped); refuse new messages
+//                     wait_until_stopped  returns once the actor will never run again; from
+//                                         its own handler it throws std::logic_error
 //   ActorSystem   - the Scheduler (scheduler.hpp) and every actor spawned on it. shutdown()
 //                   stops every actor per a StopPolicy, waits for each, joins the workers.
 //
@@ -21,6 +24,11 @@
 // handler_failed) or discarded (its asker gets stopped / actor_failed), and counted as such.
 // A tell's sender hears about refusal at once (the SubmitStatus) and about failures through
 // the stats and SupervisionPolicy::on_failure.
+// Every user-supplied callable the worker calls may throw without killing the worker: the
+// handler and the reply's move fail their message (the asker gets handler_failed); the
+// supervision clock and the factory make a restart impossible (the actor stops, as when its
+// budget is spent); an exception from on_failure is dropped. A message type must move without
+// throwing (checked at compile time): the mailbox moves it under its lock.
 //
 // When not: state that many threads read far more often than they change (a lock or RCU reads
 // it in place; an actor serialises every read through a mailbox), and handlers that block.
@@ -36,10 +44,12 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "patterns/actor/ask.hpp"
+#include "patterns/actor/hooks.hpp"
 #include "patterns/actor/mailbox.hpp"
 #include "patterns/actor/scheduler.hpp"
 #include "patterns/actor/supervision.hpp"
@@ -64,6 +74,7 @@ struct ActorOptions {
   SupervisionPolicy supervision;
 };
 
+// ActorStats: every accepted message ends counted once, as handled, failed or discarded.
 struct ActorStats {
   std::uint64_t accepted = 0, handled = 0, failed = 0, discarded = 0, restarts = 0;
   bool balanced() const { return accepted == handled + failed + discarded; }
@@ -82,6 +93,32 @@ class ActorControl : public Runnable {
  public:
   virtual void stop(StopPolicy policy) = 0;
   virtual void wait_until_stopped() = 0;
+
+ protected:
+  // The actor whose turn runs on this thread (null outside a turn): how ask and
+  // wait_until_stopped tell a call from the actor's own handler.
+  static const ActorControl*& running_here() {
+    thread_local const ActorControl* running = nullptr;
+    return running;
+  }
+
+  // RunningScope: marks this thread as running `a`'s turn, until the scope ends.
+  class RunningScope {
+   public:
+    explicit RunningScope(const ActorControl* a) : previous_(running_here()) {
+      running_here() = a;
+    }
+    ~RunningScope() { running_here() = previous_; }
+    RunningScope(const RunningScope&) = delete;
+    RunningScope& operator=(const RunningScope&) = delete;
+
+   private:
+    const ActorControl* previous_;
+  };
+
+ public:
+  // running_on_this_thread: the actor whose handler this thread is running, or null.
+  static const ActorControl* running_on_this_thread() { return running_here(); }
 };
 
 template <Behavior B>
@@ -89,6 +126,9 @@ class ActorCell final : public ActorControl {
  public:
   using message = typename B::message;
   using reply = typename B::reply;
+  static_assert(std::is_nothrow_move_constructible_v<message>,
+                "an actor's message must move without throwing: the mailbox moves it under "
+                "its lock, where a throw would lose it uncounted");
 
   ActorCell(Scheduler& scheduler, std::function<B()> factory, ActorOptions options)
       : scheduler_(scheduler), factory_(std::move(factory)), options_(std::move(options)),
@@ -99,6 +139,8 @@ class ActorCell final : public ActorControl {
   SubmitStatus tell(message m) { return post(Envelope{std::move(m), nullptr}); }
 
   AskResult<reply> ask(message m, std::chrono::steady_clock::duration timeout) {
+    // From its own handler: the reply could only come after this handler returns.
+    if (running_here() == this) return {AskError::asked_itself, std::nullopt};
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     auto promise = std::make_shared<ReplyPromise<reply>>();
     switch (post(Envelope{std::move(m), promise}, deadline)) {
@@ -113,13 +155,23 @@ class ActorCell final : public ActorControl {
   }
 
   void stop(StopPolicy policy) override { close(policy == StopPolicy::discard, AskError::stopped); }
-  void wait_until_stopped() override { mailbox_.wait_until_done(); }
+
+  void wait_until_stopped() override {
+    if (running_here() == this)  // its own handler: the actor would wait for itself forever
+      throw std::logic_error("actor: wait_until_stopped from the actor's own handler");
+    mailbox_.wait_until_done();
+  }
 
   ActorStats stats() const {
-    // relaxed: statistics. Exact once the actor is stopped and done: wait_until_stopped takes
-    // the mailbox lock after the worker's last turn released it, which orders every count.
-    return {accepted_.load(std::memory_order_relaxed), handled_.load(std::memory_order_relaxed),
-            failed_.load(std::memory_order_relaxed), discarded_.load(std::memory_order_relaxed),
+    // relaxed: statistics. Exact once wait_until_stopped() returned (in this thread, or in one
+    // that happens-before the call), whatever senders and stoppers are still inside their
+    // calls: `accepted`, and the messages a close(discard) took out of the mailbox, are counted
+    // inside the mailbox lock; every other count by the worker before its last turn released
+    // that lock; wait_until_done takes the lock after all of them. While the actor runs, each
+    // count is a recent value, and the sum may be off by the messages in flight.
+    return {mailbox_.accepted(), handled_.load(std::memory_order_relaxed),
+            failed_.load(std::memory_order_relaxed),
+            mailbox_.discarded() + discarded_.load(std::memory_order_relaxed),
             restarts_.load(std::memory_order_relaxed)};
   }
 
@@ -127,14 +179,19 @@ class ActorCell final : public ActorControl {
 
   // run_turn: used by the one worker running this actor (Scheduler).
   bool run_turn(std::size_t max_messages) override {
+    RunningScope running(this);
     batch_.clear();
     mailbox_.take(batch_, max_messages);
     for (Envelope& e : batch_) {
       if (failed_for_good_) {
         answer_unhandled(e, AskError::actor_failed);
-        continue;
+      } else if (discarding_.load(std::memory_order_acquire)) {
+        // acquire: pairs with the release store in close(); a stop(discard) made during this
+        // turn (by the handler itself, or by another thread) discards the rest of the batch.
+        answer_unhandled(e, AskError::stopped);
+      } else {
+        deliver(e);
       }
-      deliver(e);
     }
     batch_.clear();  // drop the promises now, not at the next turn
     return mailbox_.finish_turn();
@@ -148,9 +205,10 @@ class ActorCell final : public ActorControl {
 
   SubmitStatus post(Envelope e,
                     std::optional<std::chrono::steady_clock::time_point> deadline = {}) {
+    // Counted as accepted inside the mailbox lock (Mailbox::accepted), see stats().
     const PushResult r = mailbox_.push(std::move(e), deadline);
     if (r.status != SubmitStatus::accepted) return r.status;
-    accepted_.fetch_add(1, std::memory_order_relaxed);  // relaxed: statistics (see stats())
+    ActorHooks::at(ActorHookPoint::post_pushed, this);
     if (r.became_ready) scheduler_.schedule(this);
     return r.status;
   }
@@ -163,12 +221,14 @@ class ActorCell final : public ActorControl {
                                                                : AskError::stopped;
   }
 
+  // deliver: the handler, then the reply. Counted handled only once both are done: a reply
+  // whose move throws fails the message (once), as a throwing handler does.
   void deliver(Envelope& e) {
     std::string what;
     try {
       reply r = behavior_->handle(e.msg);
-      handled_.fetch_add(1, std::memory_order_relaxed);  // relaxed: statistics
       if (e.promise) e.promise->fulfil({AskError::ok, std::move(r)});
+      handled_.fetch_add(1, std::memory_order_relaxed);  // relaxed: statistics
       return;
     } catch (const std::exception& ex) {
       what = ex.what();
@@ -182,16 +242,18 @@ class ActorCell final : public ActorControl {
     if (e.promise) e.promise->fulfil({AskError::handler_failed, std::nullopt});
   }
 
+  // supervise: restart or stop. Every user callable here is caught: a clock or a factory that
+  // throws cannot restart the actor (it stops, as when the budget is spent); an on_failure
+  // that throws loses its report, nothing else.
   void supervise(std::string what, std::uint64_t failures) {
     const SupervisionPolicy& p = options_.supervision;
-    const auto now = p.clock ? p.clock() : std::chrono::steady_clock::now();
-    bool restarted = budget_.try_restart(now);
-    if (restarted && p.restart == RestartPolicy::reset_state) {
-      try {
-        behavior_.emplace(factory_());
-      } catch (...) {
-        restarted = false;  // a factory that throws cannot restart the actor
-      }
+    bool restarted = false;
+    try {
+      const auto now = p.clock ? p.clock() : std::chrono::steady_clock::now();
+      restarted = budget_.try_restart(now);
+      if (restarted && p.restart == RestartPolicy::reset_state) behavior_.emplace(factory_());
+    } catch (...) {
+      restarted = false;
     }
     if (restarted) {
       restarts_.fetch_add(1, std::memory_order_relaxed);  // relaxed: statistics
@@ -201,15 +263,26 @@ class ActorCell final : public ActorControl {
       stopped_by_failure_.store(true, std::memory_order_release);
       close(true, AskError::actor_failed);
     }
-    if (p.on_failure) p.on_failure(FailureReport{std::move(what), failures, !restarted});
+    if (p.on_failure) {
+      try {
+        p.on_failure(FailureReport{std::move(what), failures, !restarted});
+      } catch (...) {  // the report is lost; the actor carries on per the decision above
+      }
+    }
   }
 
+  // close: any thread. The messages taken out of the mailbox are counted there (under its
+  // lock); they are answered here, after.
   void close(bool discard, AskError answer) {
+    // release: pairs with the acquire load in run_turn (the rest of a running batch).
+    if (discard) discarding_.store(true, std::memory_order_release);
     std::vector<Envelope> discarded;
     mailbox_.close(discard, discarded);
-    for (Envelope& e : discarded) answer_unhandled(e, answer);
+    for (Envelope& e : discarded)
+      if (e.promise) e.promise->fulfil({answer, std::nullopt});
   }
 
+  // answer_unhandled: used by the worker, for a message of its batch it will not handle.
   void answer_unhandled(Envelope& e, AskError answer) {
     discarded_.fetch_add(1, std::memory_order_relaxed);  // relaxed: statistics
     if (e.promise) e.promise->fulfil({answer, std::nullopt});
@@ -226,7 +299,9 @@ class ActorCell final : public ActorControl {
   bool failed_for_good_ = false;
 
   std::atomic<bool> stopped_by_failure_{false};
-  std::atomic<std::uint64_t> accepted_{0}, handled_{0}, failed_{0}, discarded_{0}, restarts_{0};
+  std::atomic<bool> discarding_{false};  // a stop(discard) was made
+  // Counted by the worker (discarded_: from its batch; the mailbox counts the rest).
+  std::atomic<std::uint64_t> handled_{0}, failed_{0}, discarded_{0}, restarts_{0};
 };
 
 template <Behavior B>
@@ -276,12 +351,17 @@ class ActorSystem {
     return ActorRef<B>(std::move(cell));
   }
 
-  // shutdown: not from a handler. Stops every actor per `policy` (no new message is accepted
-  // from now on), waits until each has finished, joins the workers. Idempotent.
+  // shutdown: not from a handler of this system's actors (throws std::logic_error there,
+  // before doing anything: the worker would wait for its own actor; from the destructor that
+  // ends the process). Stops every actor per `policy` (no new message is accepted from now
+  // on), waits until each has finished, joins the workers. Idempotent.
   void shutdown(StopPolicy policy) ABSL_LOCKS_EXCLUDED(mu_) {
     std::vector<std::shared_ptr<ActorControl>> actors;
     {
       SignalLock lock(mu_);
+      if (const ActorControl* here = ActorControl::running_on_this_thread())
+        for (const auto& a : actors_)
+          if (a.get() == here) throw std::logic_error("actor system: shutdown from a handler");
       shut_down_ = true;
       actors = actors_;
     }

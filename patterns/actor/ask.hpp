@@ -8,7 +8,10 @@
 //                  this is safe) and is lost on purpose.
 //
 // Guarantee: wait_until never hangs past its deadline, and the first fulfil wins (later ones are
-// ignored), so every ask ends with exactly one AskResult.
+// ignored), so every ask ends with exactly one AskResult. A fulfil whose result cannot be
+// moved in (the reply's move throws) leaves the slot empty and throws to the fulfiller, who
+// then fulfils it with an error. wait_until moves the reply out on the asker's thread: a reply
+// whose move throws there throws from ask().
 // Cost: one allocation (the shared slot) and, if the asker sleeps, one futex wake per ask.
 #pragma once
 
@@ -20,6 +23,7 @@
 #include <string_view>
 #include <utility>
 
+#include "patterns/actor/hooks.hpp"
 #include "patterns/actor/signal_mutex.hpp"
 
 namespace cp::actor {
@@ -31,6 +35,8 @@ enum class AskError {
   actor_failed,    // the actor hit its restart limit and stopped: the message was not handled
   handler_failed,  // the handler threw on this message (the actor was restarted per policy)
   mailbox_full,    // bounded mailbox, overload policy reject: not accepted
+  asked_itself,    // asked from the actor's own handler: the reply could only come after the
+                   // handler returns, so the message was not sent (not counted)
 };
 
 constexpr std::string_view to_string(AskError e) {
@@ -41,6 +47,7 @@ constexpr std::string_view to_string(AskError e) {
     case AskError::actor_failed: return "actor failed (restart limit reached)";
     case AskError::handler_failed: return "handler threw on this message";
     case AskError::mailbox_full: return "mailbox full";
+    case AskError::asked_itself: return "an actor asked itself from its own handler";
   }
   return "?";
 }
@@ -63,6 +70,10 @@ class ReplyPromise {
       if (result_) return;
       result_ = std::move(result);
     }
+    // After the lock, so the asker does not wake into a held lock. The asker may have its
+    // result and be gone by now: this is safe because the slot is shared (the fulfiller holds
+    // a reference for the whole call).
+    ActorHooks::at(ActorHookPoint::reply_stored, this);
     cv_.notify_one();
   }
 

@@ -29,6 +29,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "patterns/actor/hooks.hpp"
 #include "patterns/actor/signal_mutex.hpp"
 
 namespace cp::actor {
@@ -95,16 +96,19 @@ class Broadcast {
         if (closed) throw std::logic_error("broadcast: publish after close");
         slots[count % slots.size()] = std::move(value);
         ++count;
+        // Under the lock: a subscriber that owns the channel may free it once it has the value.
+        arrived.notify_all();
       }
-      arrived.notify_all();
+      ActorHooks::at(ActorHookPoint::broadcast_published, this);  // test hook: nothing after
     }
 
     void close() ABSL_LOCKS_EXCLUDED(mu) {
       {
         SignalLock lock(mu);
         closed = true;
+        arrived.notify_all();  // under the lock, as in publish
       }
-      arrived.notify_all();
+      ActorHooks::at(ActorHookPoint::broadcast_published, this);  // test hook: nothing after
     }
 
     Received<T> next(std::uint64_t& next_seq, bool wait, bool newest) ABSL_LOCKS_EXCLUDED(mu) {

@@ -16,17 +16,22 @@
 //
 // States: open -> closed (close(): no push is accepted again). Closing with discard hands the
 // queued messages back to the closer, who answers them. wait_until_done() returns once the
-// mailbox is closed, empty and not scheduled: its actor will never run again.
+// mailbox is closed, empty and not scheduled: its actor will never run again, and the waiter
+// may destroy the mailbox at once (no call touches it after releasing the lock that made it
+// done).
 #pragma once
 
 #include <absl/base/thread_annotations.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <optional>
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
+#include "patterns/actor/hooks.hpp"
 #include "patterns/actor/signal_mutex.hpp"
 #include "patterns/single_writer/overload.hpp"
 
@@ -68,6 +73,9 @@ class Mailbox {
     if (capacity_ != 0 && queued() >= capacity_)
       return {SubmitStatus::rejected_full, false};
     queue_.push_back(std::move(item));
+    // relaxed: the count changes only under mu_; wait_until_done takes mu_ after it (see
+    // accepted()).
+    accepted_.store(accepted_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     const bool became_ready = !scheduled_;
     scheduled_ = true;
     return {SubmitStatus::accepted, became_ready};
@@ -108,12 +116,19 @@ class Mailbox {
       SignalLock lock(mu_);
       closed_ = true;
       if (discard) {
+        const std::size_t before = discarded.size();
         while (head_ < queue_.size()) discarded.push_back(std::move(queue_[head_++]));
         compact();
+        // relaxed: changes only under mu_, as accepted_ (see accepted()).
+        discarded_.store(discarded_.load(std::memory_order_relaxed) + (discarded.size() - before),
+                         std::memory_order_relaxed);
       }
       if (!scheduled_ && queued() == 0) done_.notify_all();
+      // Under the lock, as finish_turn's: once the lock is released, a waiter may see the
+      // mailbox done and destroy it.
+      not_full_.notify_all();
     }
-    not_full_.notify_all();
+    ActorHooks::at(ActorHookPoint::mailbox_closed, this);  // test hook: the call touches us no more
   }
 
   // wait_until_done: any thread but the consumer. Returns once closed, empty and idle.
@@ -134,6 +149,19 @@ class Mailbox {
 
   std::size_t capacity() const { return capacity_; }
   OverloadPolicy policy() const { return policy_; }
+
+  // accepted: how many pushes were accepted. Counted inside the lock, so exact for a thread
+  // that returned from wait_until_done (it took the lock after every accepted push); a recent
+  // value otherwise. Any thread.
+  std::uint64_t accepted() const {
+    return accepted_.load(std::memory_order_relaxed);  // relaxed: see above
+  }
+
+  // discarded: how many queued messages close(discard) handed back. Counted inside the lock,
+  // exact as accepted() is, although the closer answers them after releasing it.
+  std::uint64_t discarded() const {
+    return discarded_.load(std::memory_order_relaxed);  // relaxed: see accepted()
+  }
 
  private:
   std::size_t queued() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return queue_.size() - head_; }
@@ -161,6 +189,7 @@ class Mailbox {
   std::size_t head_ ABSL_GUARDED_BY(mu_) = 0;  // queue_[head_..] are waiting
   bool scheduled_ ABSL_GUARDED_BY(mu_) = false;  // in the ready queue or running on a worker
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  std::atomic<std::uint64_t> accepted_{0}, discarded_{0};  // written under mu_ only
 };
 
 }  // namespace cp::actor

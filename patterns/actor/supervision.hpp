@@ -11,9 +11,10 @@
 //                      whether the actor was restarted or stopped.
 //   RestartBudget    - the sliding-window count behind the restart limit.
 //
-// Guarantee: a throwing handler never kills a worker; the message's asker gets
-// AskError::handler_failed; the failure is counted; the messages behind it are still handled
-// (after a restart) or, once the budget is spent, answered with AskError::actor_failed.
+// Guarantee: a throwing handler (or clock, factory, on_failure: see actor.hpp) never kills a
+// worker; the message's asker gets AskError::handler_failed; the failure is counted; the
+// messages behind it are still handled (after a restart) or, once the budget is spent,
+// answered with AskError::actor_failed.
 #pragma once
 
 #include <chrono>
@@ -38,8 +39,11 @@ struct SupervisionPolicy {
   RestartPolicy restart = RestartPolicy::reset_state;
   unsigned max_restarts = 10;  // within `window`; 0: the first failure stops the actor
   std::chrono::steady_clock::duration window = std::chrono::seconds(1);
-  SupervisionClock clock;      // empty: std::chrono::steady_clock::now
-  std::function<void(const FailureReport&)> on_failure;  // called on the worker thread
+  SupervisionClock clock;      // empty: std::chrono::steady_clock::now. If it throws, the
+                               // actor cannot restart: it stops, as when the budget is spent
+  // on_failure: called on the worker thread, inside the failed message's turn (asking its own
+  // actor from here answers asked_itself). If it throws, that report is lost, nothing else.
+  std::function<void(const FailureReport&)> on_failure;
 };
 
 // RestartBudget: not thread-safe; used by the worker running the actor's turn (turns of one

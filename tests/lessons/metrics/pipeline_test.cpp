@@ -11,9 +11,12 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <functional>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
+#include "comparisons/common/random.hpp"
 #include "lessons/09-metrics-pipeline/pipeline.hpp"
 #include "lessons/09-metrics-pipeline/store_owner.hpp"
 #include "lessons/09-metrics-pipeline/store_rwlock.hpp"
@@ -302,4 +305,144 @@ TEMPLATE_TEST_CASE("pipeline: stop while producers are sending", "[stress]", Rwl
   for (const auto& [key, agg] : totals(v)) in_store += agg.count;
   CHECK(in_store == s.processed);
   CHECK(v.points == s.processed);
+}
+
+// ---- Exceptions from every user-supplied callable: the clock and the store -----------------
+//
+// Declared outcome: nothing kills a worker or escapes stop() or the destructor. A line whose
+// clock read or store add throws is counted in `errors` (the line balance holds); a flush whose
+// clock read or store flush throws is counted in `flush_errors` (the window stays open, the
+// next tick tries again). The callables are seeded: call n throws iff a hash of (seed, n) says.
+
+namespace {
+
+bool seeded_throw(std::uint64_t seed, std::uint64_t call, unsigned percent) {
+  return cp::Xoshiro256(cp::derive_seed(seed, call)).percent(percent);
+}
+
+// FlakyClock: 1 ms later on every read; once armed, some reads throw.
+class FlakyClock final : public Clock {
+ public:
+  FlakyClock(std::uint64_t seed, unsigned percent) : seed_(seed), percent_(percent) {}
+  std::int64_t now_ms() const override {
+    // relaxed: call numbering and tallies, read after the pipeline's threads are joined.
+    const std::uint64_t n = calls_.fetch_add(1, std::memory_order_relaxed);
+    if (armed_.load(std::memory_order_relaxed) && seeded_throw(seed_, n, percent_)) {
+      throws_.fetch_add(1, std::memory_order_relaxed);
+      throw std::runtime_error("clock failed");
+    }
+    return kNow + static_cast<std::int64_t>(n);
+  }
+  void arm() { armed_.store(true, std::memory_order_relaxed); }
+  std::uint64_t throws() const { return throws_.load(std::memory_order_relaxed); }
+
+ private:
+  std::uint64_t seed_;
+  unsigned percent_;
+  mutable std::atomic<std::uint64_t> calls_{0}, throws_{0};
+  std::atomic<bool> armed_{false};
+};
+
+// FlakyStore: the rwlock store, with adds and flushes that throw (seeded) before touching it.
+class FlakyStore {
+ public:
+  FlakyStore(std::uint64_t seed, unsigned add_pct, unsigned flush_pct)
+      : inner_(StoreConfig{8, kNow}), seed_(seed), add_pct_(add_pct), flush_pct_(flush_pct) {}
+  // relaxed everywhere: numbering and tallies, read after the pipeline's threads are joined.
+  void add(const Point& p) {
+    if (seeded_throw(seed_, 2 * adds_.fetch_add(1, std::memory_order_relaxed), add_pct_)) {
+      add_throws_.fetch_add(1, std::memory_order_relaxed);
+      throw std::runtime_error("store add failed");
+    }
+    inner_.add(p);
+  }
+  void flush(std::int64_t end_ms) {
+    if (seeded_throw(seed_, 2 * flushes_.fetch_add(1, std::memory_order_relaxed) + 1,
+                     flush_pct_)) {
+      flush_throws_.fetch_add(1, std::memory_order_relaxed);
+      throw std::runtime_error("store flush failed");
+    }
+    inner_.flush(end_ms);
+  }
+  std::future<StoreView> query(Query q) { return inner_.query(std::move(q)); }
+  std::uint64_t add_throws() const { return add_throws_.load(std::memory_order_relaxed); }
+  std::uint64_t flush_calls() const { return flushes_.load(std::memory_order_relaxed); }
+  std::uint64_t flush_throws() const { return flush_throws_.load(std::memory_order_relaxed); }
+
+ private:
+  RwlockStore<> inner_;
+  std::uint64_t seed_;
+  unsigned add_pct_, flush_pct_;
+  std::atomic<std::uint64_t> adds_{0}, add_throws_{0}, flushes_{0}, flush_throws_{0};
+};
+
+// Feeds two producers' streams through a pipeline with a flusher thread (5 ms polls).
+template <class Store>
+StatsSnapshot run_flaky(Store& store, Clock& clock, std::uint64_t seed, Expected& want,
+                        bool poison, std::function<void()> armed = {}) {
+  std::vector<std::vector<GenLine>> streams;
+  for (unsigned p = 0; p < 2; ++p) {
+    streams.push_back(stream(seed, p, lines_per_producer() / 4));
+    for (const auto& g : streams.back()) want.add(g);
+  }
+  PipelineConfig cfg = config();
+  cfg.flush_interval_ms = 5;
+  if (!poison) cfg.poison_prefix.clear();
+  Pipeline<Store> pipeline(cfg, store, clock);
+  if (armed) armed();
+  cp::test::run_threads(2, [&](unsigned p) {
+    for (const auto& g : streams[p]) pipeline.submit(g.text);
+  });
+  pipeline.stop();  // must not throw, whatever the final flush met
+  return pipeline.stats();
+}
+
+}  // namespace
+
+TEST_CASE("faults: a throwing clock fails the line or the flush it dated, counted",
+          "[interleaving]") {
+  const auto seed = cp::test::seed() + 4;
+  for (unsigned pct : {5u, 50u}) {
+    FlakyClock clock(seed, pct);
+    RwlockStore<> store(StoreConfig{8, kNow});
+    Expected want;
+    const StatsSnapshot s = run_flaky(store, clock, seed, want, false, [&] { clock.arm(); });
+    INFO("seed " << seed << ", " << pct << "% " << s.summary());
+    CHECK(s.balanced());
+    CHECK(s.received == want.lines);
+    CHECK(s.errors + s.flush_errors == clock.throws());  // each throw counted once
+    CHECK(s.processed == store.query({}).get().points);
+  }
+}
+
+TEST_CASE("faults: a store whose add or flush throws: counted, the workers carry on",
+          "[interleaving]") {
+  const auto seed = cp::test::seed() + 5;
+  for (unsigned pct : {5u, 50u}) {
+    FlakyClock clock(seed, 0);  // never throws; moves on with every read, so flushes fall due
+    FlakyStore store(seed, pct, pct);
+    Expected want;
+    const StatsSnapshot s = run_flaky(store, clock, seed, want, true);
+    INFO("seed " << seed << ", " << pct << "% " << s.summary());
+    CHECK(s.balanced());
+    CHECK(s.received == want.lines);
+    CHECK(s.invalid == want.invalid);
+    CHECK(s.errors == want.poisoned + store.add_throws());
+    CHECK(s.processed == want.valid - store.add_throws());
+    CHECK(s.processed == store.query({}).get().points);
+    CHECK(s.flush_errors == store.flush_throws());
+    CHECK(s.flushes + s.flush_errors == store.flush_calls());
+    CHECK(s.flushes + s.flush_errors >= 1);  // the final flush was tried at least
+  }
+}
+
+TEST_CASE("faults: a clock that throws while the pipeline starts: the constructor throws, "
+          "no thread is left running",
+          "[interleaving]") {
+  FlakyClock clock(0, 100);
+  clock.arm();  // the flusher's first read (its first due time) throws
+  RwlockStore<> store(StoreConfig{8, kNow});
+  PipelineConfig cfg = config();
+  cfg.flush_interval_ms = 5;
+  CHECK_THROWS_AS(Pipeline<RwlockStore<>>(cfg, store, clock), std::runtime_error);
 }
