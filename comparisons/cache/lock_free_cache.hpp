@@ -21,7 +21,8 @@
 // Why it is lock-free: a thread that reads size_ > C knows more than C >= 1 entries are in
 // slots (size_ never counts ahead), so its hand finds one it can evict within two laps, unless
 // other threads' operations keep changing them (they make progress). The cache may hold more
-// than C entries for a moment, one per insert still evicting; size() reports at most C.
+// than C entries for a moment, at most one per thread still making room; size() reports at
+// most C.
 // (The design used to reserve a unit before its CAS: a put stalled in between held a unit no
 // entry backed, and at capacity 1 every other insert spun until it resumed. The suite's
 // progress test parks every operation at each of its hook points to catch that.)
