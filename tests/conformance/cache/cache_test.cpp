@@ -259,6 +259,21 @@ CP_DESIGN_TEST(cache_progress_full, "cache: lock-free when full, parked at every
 
 // ---- the suite catches bugs -----------------------------------------------------------------
 
+// The progress check at every hook catches the cache that reserves capacity before its CAS
+// (the lock-free cache's old bug): at capacity 1, parked between its reservation and its CAS,
+// the insert stops every other insert. The patience is short here: the others complete
+// nothing however long they are given.
+TEST_CASE("cache suite catches: a put that holds reserved capacity across its CAS blocks inserts",
+          "[suite-catches-bugs]") {
+  using Hooked = ReservingCacheT<lf::ScriptedHooks>;
+  const Findings found = park_at_every_visit(
+      [] { return CacheParkScenario<Hooked>({.key_space = 8, .capacity = 1}, ParkedCacheOp::insert, 1); },
+      2, 50, std::chrono::milliseconds(200));
+  INFO(found.report());
+  REQUIRE_FALSE(found.ok());
+  REQUIRE(found.report().find("parked at visit 2 of 2") != std::string::npos);  // reserved
+}
+
 TEST_CASE("cache suite catches: a per-thread read memo returns stale values",
           "[suite-catches-bugs]") {
   // Needs two threads to interleave; a round where they happened not to is retried, with a
