@@ -18,8 +18,8 @@
 //                         of capacity, then CASes its entry in. A put stalled between the two
 //                         holds room that no entry backs; at capacity 1 every other insert
 //                         spins until it resumes. Correct at quiescence, not lock-free.
-// None has a data race (the memo is thread-local, ReservingCacheT uses atomics, the rest sits behind a mutex), so they run
-// under ThreadSanitizer like everything else.
+// None has a data race (the memo is thread-local, ReservingCacheT uses atomics, the rest sits
+// behind a mutex), so they run under ThreadSanitizer like everything else.
 #pragma once
 
 #include <absl/base/thread_annotations.h>
