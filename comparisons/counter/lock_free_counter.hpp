@@ -1,7 +1,8 @@
 // lock_free_counter.hpp: the counter workload with no lock (family lock_free).
 //
 //   LockFreeCounter        ("lock-free")         - one std::atomic<int64_t> per key; add is one
-//                          fetch_add. Wait-free: every call finishes in a bounded number of steps.
+//                          fetch_add. Wait-free where the hardware adds in one instruction (x86's
+//                          lock xadd, ARMv8.1's LDADD); an LL/SC retry loop elsewhere is lock-free.
 //   LockFreeShardedCounter ("lock-free-sharded") - per-thread rows of cells, padded to cache lines;
 //                          add writes only the caller's row, get/total sum all rows.
 //

@@ -1,24 +1,20 @@
 // lock_free_order.hpp: the order workload with no lock (family lock_free).
 //
 //   LockFreeOrderEngine "lock-free" - three lock-free pieces, each with one atomic step that
-//       decides it:
-//     - the id index (lf_order::IdIndex): buckets of insert-only lists of OrderNodes, one node
-//       per id ever seen. Claiming an id is a CAS on its bucket's head (or on a freed node's
-//       status); the node is then the order's record (its fields, filled, cancelled).
-//     - cash (lf_order::Account): available, reserved and positions are separate atomics. A buy
-//       reserves by a CAS loop on `available` (refused when it would go below 0), then adds to
-//       `reserved`; trades and cancels add and subtract.
-//     - the books: per symbol, one atomic pointer to an immutable BookVersion (both sides as
-//       lists of price levels, and the symbol's trade totals). A place or cancel builds a new
-//       version from the one it loaded and swaps it in by CAS; if another command swapped
-//       first it starts again from the new version. A new version shares every level it does
-//       not change with the old one, so an attempt copies the two short lists of levels and
-//       the one or two levels it touches. The old version, and the levels only it held, are
-//       retired to the family's epochs (patterns/lock_free/epochs.hpp): every operation pins,
-//       so a level outlives every operation that may have reached it through any version.
-//       (Hazard pointers protect the one pointer a reader published, the version, not the
-//       levels behind it that older and newer versions share; epochs protect everything
-//       reachable at once.)
+//       decides it, in a file of its own:
+//     - the id index (lock_free_order_ids.hpp): claiming an id is one CAS; its node is then
+//       the order's record (its fields, filled, cancelled).
+//     - cash (lock_free_order_accounts.hpp): available, reserved and positions are separate
+//       atomics. A buy takes its cash from `available` by a CAS loop (refused when it would go
+//       below 0), then adds it to `reserved`; trades and cancels add and subtract.
+//     - the books (lock_free_order_book.hpp, lock_free_order_matching.hpp): per symbol, one
+//       atomic pointer to an immutable BookVersion. A place or cancel builds a new version from
+//       the one it loaded and swaps it in by CAS; if another command swapped first it starts
+//       again from the new version. The old version, and the levels only it held, are retired
+//       to the family's epochs (patterns/lock_free/epochs.hpp): every operation pins, so a
+//       level outlives every operation that may have reached it through any version. (Hazard
+//       pointers protect the one pointer a reader published, the version, not the levels
+//       behind it that older and newer versions share; epochs protect everything reachable.)
 //
 // A place: shape checks; claim the id (duplicate_order_id if taken); reserve a buy's cash
 // (insufficient_cash: the id is freed again); match into a new book version and CAS it in;
@@ -26,23 +22,35 @@
 // records. A cancel: find the node; owner; CAS in a version without its entry (order_not_active
 // if the entry is gone); then add the remainder to `cancelled` and release a buy's reservation.
 //
+// Exceptions (an allocation that fails). Everything that allocates happens before the book's
+// CAS: the id node, the new version, its levels (owned by the Edit until the CAS succeeds),
+// the list of fills, and the Garbage that will carry the old version to the epochs. A place
+// that throws there undoes what it did, in reverse: the cash goes back, the id is freed (the
+// next place of that id may use it), the Edit frees its levels; it then rethrows, and the state
+// is the state before it. After the CAS nothing of ours allocates, and the command completes:
+// the one allocation left is the epoch domain's, inside retire(); if that throws, the Garbage
+// goes on the engine's own list of orphans (a CAS push) and is freed with the engine, late but
+// never early. tests/conformance/order/lock_free_edit_test.cpp fails each allocation in turn.
+//
 // Lock-free: every loop retries only because another thread's CAS on the same word succeeded
-// (that thread made progress), and nothing waits for another thread. A thread parked between
-// building its version and its CAS stops no one (the progress test in the order suite parks
-// one there). Allocation goes through malloc, which is not lock-free itself (as in the stack).
+// (that thread made progress), and nothing waits for another thread. The order suite parks a
+// place and a cancel at every hook point in turn (id claimed, cash taken, before the CAS, book
+// swapped, each trade settled) and the others finish. Allocation goes through malloc, which is
+// not lock-free itself (as in the stack).
 //
 // What it does not give (why linearizable_reads = false): a place's effects land in several
 // atomic steps, the book's CAS first, then each trade's cash one account at a time. A query
 // in between sees a half-settled trade (the buyer holds the shares, the seller is not paid
 // yet: positions do not sum to zero) or a reservation half made (available lowered, reserved
-// not yet raised), a state no serial order had. Replies to places and cancels are also not linearizable in two races
-// no single-client stream can produce: a place that is being rejected for cash holds its id
-// for a moment (a racing place of the same id is refused as a duplicate), and a cancel that
-// races the place of its id answers unknown_order until that place's CAS is done. What does
-// hold: a query never sees negative cash (a reservation is made before the version that uses
-// it is published, and every settlement happens after); each symbol's book and trade totals
-// change atomically; at quiescence every contract invariant holds (the suite's stress
-// checks); and one client alone gets exactly the reference's replies (its reference check).
+// not yet raised), a state no serial order had. Replies to places and cancels are also not
+// linearizable in two races no single-client stream can produce: a place that is being
+// rejected for cash holds its id for a moment (a racing place of the same id is refused as a
+// duplicate), and a cancel that races the place of its id answers unknown_order until that
+// place's CAS is done. What does hold: a query never sees negative cash (a reservation is made
+// before the version that uses it is published, and every settlement happens after); each
+// symbol's book and trade totals change atomically; at quiescence every contract invariant
+// holds (the suite's stress checks); and one client alone gets exactly the reference's replies
+// (its reference check).
 //
 // Why not linearizable and lock-free both: a trade changes one book and two accounts, and a
 // query must see all three change at once. That needs a multi-word atomic update (a software
@@ -53,307 +61,26 @@
 // Costs: an attempt is O(levels + orders at the touched levels), and a failed CAS throws it
 // away; contention on one hot symbol is one CAS word, as in the Treiber stack, but each retry
 // redoes the matching. Memory: a pinned thread that stalls holds back every retired version
-// (epochs' price). The id index has a fixed 2^16 buckets (one pointer each, 512 KiB per
-// engine): past a few million orders its lists get long; a resizable lock-free table
-// (split-ordered lists, Shalev and Shavit) would fix that. Nodes of ids stay until the engine
-// dies, as the contract's duplicate rule requires of ids anyway.
+// (epochs' price).
 #pragma once
 
 #include <absl/container/flat_hash_map.h>
 
-#include <algorithm>
-#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
 #include <vector>
 
 #include "comparisons/order/contract.hpp"
+#include "comparisons/order/lock_free_order_accounts.hpp"
+#include "comparisons/order/lock_free_order_book.hpp"
+#include "comparisons/order/lock_free_order_ids.hpp"
+#include "comparisons/order/lock_free_order_matching.hpp"
 #include "comparisons/order/reference.hpp"
 #include "patterns/lock_free/epochs.hpp"
 #include "patterns/lock_free/hooks.hpp"
 
 namespace cp {
-
-namespace lf_order {
-
-// OrderNode: one id in the index and, once its place is accepted, that order's record.
-struct OrderNode {
-  enum : std::uint8_t { kClaimed, kPlaced, kFree };
-
-  explicit OrderNode(OrderId i) : id(i) {}
-  const OrderId id;
-  OrderNode* next_in_bucket = nullptr;  // written before the node is published, then fixed
-  // kClaimed: a place owns it (in flight); kPlaced: accepted, for ever; kFree: its place was
-  // rejected, the next place of the id may claim it.
-  std::atomic<std::uint8_t> status{kClaimed};
-  // Written by the claiming place before its book CAS; read by others only after that CAS
-  // (through a book version) or after seeing kPlaced. Never written once placed.
-  AccountId account = 0;
-  SymbolId symbol = 0;
-  Side side = Side::buy;
-  Price price = 0;
-  Qty qty = 0;
-  // Added to after book CASes, by whichever thread made the trade or the cancel.
-  std::atomic<Qty> filled{0};
-  std::atomic<Qty> cancelled{0};
-};
-
-// IdIndex: OrderId -> OrderNode, lock-free. Fixed buckets, each an insert-only list pushed at
-// its head by CAS. A claim scans the bucket; if no node has the id it pushes a new one with a
-// CAS that succeeds only if the head is still the one it scanned from, so two claims of one
-// id cannot both succeed (the loser rescans and finds the winner's node).
-class IdIndex {
- public:
-  static constexpr unsigned kBucketBits = 16;
-  static constexpr std::size_t kBuckets = std::size_t{1} << kBucketBits;
-
-  IdIndex() : buckets_(std::make_unique<std::atomic<OrderNode*>[]>(kBuckets)) {}
-  IdIndex(const IdIndex&) = delete;
-  IdIndex& operator=(const IdIndex&) = delete;
-  ~IdIndex() {  // no other thread
-    for (std::size_t b = 0; b < kBuckets; ++b)
-      for (OrderNode* n = buckets_[b].load(std::memory_order_relaxed); n != nullptr;) {
-        OrderNode* next = n->next_in_bucket;
-        delete n;
-        n = next;
-      }
-  }
-
-  // claim: the id's node, now kClaimed and owned by the caller; nullptr if the id is taken
-  // (placed, or being placed by another thread).
-  OrderNode* claim(OrderId id) {
-    std::atomic<OrderNode*>& head = bucket(id);
-    // Acquire: pairs with the release CAS below; the nodes' id and links are visible.
-    OrderNode* top = head.load(std::memory_order_acquire);
-    std::unique_ptr<OrderNode> fresh;
-    for (;;) {
-      if (OrderNode* n = find_from(top, id)) {
-        std::uint8_t s = OrderNode::kFree;
-        // Acquire: pairs with free()'s release; the last claimer's writes come before ours.
-        return n->status.compare_exchange_strong(s, OrderNode::kClaimed,
-                                                 std::memory_order_acquire,
-                                                 std::memory_order_relaxed)
-                   ? n
-                   : nullptr;
-      }
-      if (!fresh) fresh = std::make_unique<OrderNode>(id);
-      fresh->next_in_bucket = top;
-      // Release: publishes the node's fields. On failure, acquire: rescan the new head.
-      if (head.compare_exchange_weak(top, fresh.get(), std::memory_order_release,
-                                     std::memory_order_acquire))
-        return fresh.release();
-    }
-  }
-
-  // free: gives back a claimed id whose place was rejected. Release: pairs with claim()'s
-  // acquire (a later claimer writes the fields after our reads and writes).
-  static void free(OrderNode* n) { n->status.store(OrderNode::kFree, std::memory_order_release); }
-  // placed: the claimed id's place is accepted for ever (release: its fields, for cancel and
-  // state(), which read them after an acquire load of kPlaced).
-  static void placed(OrderNode* n) { n->status.store(OrderNode::kPlaced, std::memory_order_release); }
-
-  // find: the id's node in any status, or nullptr.
-  OrderNode* find(OrderId id) const {
-    return find_from(bucket(id).load(std::memory_order_acquire), id);  // as in claim()
-  }
-
-  // for_each: f(node) for every node, any status.
-  template <class F>
-  void for_each(F&& f) const {
-    for (std::size_t b = 0; b < kBuckets; ++b)
-      for (OrderNode* n = buckets_[b].load(std::memory_order_acquire); n != nullptr;
-           n = n->next_in_bucket)
-        f(*n);
-  }
-
- private:
-  static OrderNode* find_from(OrderNode* n, OrderId id) {
-    for (; n != nullptr; n = n->next_in_bucket)
-      if (n->id == id) return n;
-    return nullptr;
-  }
-  std::atomic<OrderNode*>& bucket(OrderId id) const {
-    return buckets_[(id * 0x9E3779B97F4A7C15ull) >> (64 - kBucketBits)];
-  }
-
-  std::unique_ptr<std::atomic<OrderNode*>[]> buckets_;
-};
-
-// Account: cash and positions as independent atomics. Every access is relaxed: each field is
-// only ever a sum, and what must come first comes first through the book CAS (a reservation
-// is sequenced before the CAS that publishes the resting buy; a settlement or cancel after the
-// acquire that loaded that version), so by coherence no field is seen below 0.
-struct alignas(64) Account {
-  std::atomic<Cash> available{0};
-  std::atomic<Cash> reserved{0};
-  std::array<std::atomic<Qty>, kMaxSymbols> positions{};
-
-  bool try_reserve(Cash amount) {
-    Cash a = available.load(std::memory_order_relaxed);
-    do {
-      if (amount > a) return false;
-    } while (!available.compare_exchange_weak(a, a - amount, std::memory_order_relaxed));
-    reserved.fetch_add(amount, std::memory_order_relaxed);
-    return true;
-  }
-  void release(Cash amount) {
-    reserved.fetch_sub(amount, std::memory_order_relaxed);
-    available.fetch_add(amount, std::memory_order_relaxed);
-  }
-  QueryReply reply() const {
-    QueryReply r{Reject::none, available.load(std::memory_order_relaxed),
-                 reserved.load(std::memory_order_relaxed), {}};
-    for (std::size_t s = 0; s < kMaxSymbols; ++s)
-      r.positions[s] = positions[s].load(std::memory_order_relaxed);
-    return r;
-  }
-};
-
-// Level: one price level's resting orders in time order, never written once published. A
-// version shares every level it does not change with the version before it, so a place copies
-// the two short lists of level pointers and the one or two levels it touches, not the book.
-struct Resting {
-  OrderNode* order;
-  Qty remaining;
-};
-struct Level {
-  Price price;
-  std::vector<Resting> orders;  // oldest first
-};
-
-// BookVersion: one symbol's book at one instant, never written once published.
-struct BookVersion {
-  std::vector<Level*> bids;  // best first: price descending
-  std::vector<Level*> asks;  // best first: price ascending
-  std::uint64_t trades = 0;  // the symbol's totals so far
-  Qty traded_qty = 0;
-  Cash traded_notional = 0;
-};
-
-// Edit: what one attempt at a new version built. If its CAS fails, the new levels are deleted
-// (nobody saw them); if it succeeds, the levels it replaced are retired with the old version.
-struct Edit {
-  std::vector<Level*> created;
-  std::vector<Level*> dropped;
-  Level* make(Price price, std::vector<Resting> orders = {}) {
-    created.push_back(new Level{price, std::move(orders)});
-    return created.back();
-  }
-  void discard() {
-    for (Level* l : created) delete l;
-    created.clear();
-    dropped.clear();
-  }
-};
-
-struct Fill {
-  OrderNode* maker;
-  Price price;
-  Qty qty;
-};
-
-// match_into: `next` = `cur` after the incoming order (its node `taker`) trades and rests.
-// Returns the quantity left to rest (0: nothing rests); the trades go to `fills`.
-inline Qty match_into(const BookVersion& cur, const PlaceCmd& cmd, OrderNode* taker,
-                      BookVersion& next, std::vector<Fill>& fills, Edit& edit) {
-  const bool buy = cmd.side == Side::buy;
-  const auto& opposite = buy ? cur.asks : cur.bids;
-  auto& next_opposite = buy ? next.asks : next.bids;
-  Qty left = cmd.qty;
-  Cash notional = 0;
-  std::size_t i = 0;
-  next_opposite.reserve(opposite.size());
-  for (; left > 0 && i < opposite.size(); ++i) {
-    Level* level = opposite[i];
-    if (buy ? level->price > cmd.price : level->price < cmd.price) break;  // no longer crosses
-    std::size_t k = 0;
-    Qty partial = 0;  // what the last maker keeps, if it is not filled whole
-    for (; left > 0 && k < level->orders.size(); ++k) {
-      const Resting& m = level->orders[k];
-      const Qty q = std::min(left, m.remaining);
-      fills.push_back({m.order, level->price, q});
-      left -= q;
-      notional += level->price * q;
-      if (q < m.remaining) {
-        partial = m.remaining - q;
-        break;
-      }
-    }
-    edit.dropped.push_back(level);
-    if (partial > 0 || k < level->orders.size()) {  // the taker is used up; the level stays
-      Level* smaller = edit.make(level->price);
-      if (partial > 0) smaller->orders.push_back({level->orders[k++].order, partial});
-      smaller->orders.insert(smaller->orders.end(),
-                             level->orders.begin() + static_cast<std::ptrdiff_t>(k),
-                             level->orders.end());
-      next_opposite.push_back(smaller);
-      ++i;
-      break;
-    }
-  }
-  next_opposite.insert(next_opposite.end(), opposite.begin() + static_cast<std::ptrdiff_t>(i),
-                       opposite.end());
-  const auto& own = buy ? cur.bids : cur.asks;
-  auto& next_own = buy ? next.bids : next.asks;
-  if (left > 0) {  // rest behind every order at the same price (time priority)
-    auto at = std::find_if(own.begin(), own.end(), [&](const Level* l) {
-      return buy ? l->price <= cmd.price : l->price >= cmd.price;
-    });
-    next_own.reserve(own.size() + 1);
-    next_own.insert(next_own.end(), own.begin(), at);
-    if (at != own.end() && (*at)->price == cmd.price) {
-      Level* grown = edit.make(cmd.price, (*at)->orders);
-      grown->orders.push_back({taker, left});
-      edit.dropped.push_back(*at++);
-      next_own.push_back(grown);
-    } else {
-      next_own.push_back(edit.make(cmd.price, {{taker, left}}));
-    }
-    next_own.insert(next_own.end(), at, own.end());
-  } else {
-    next_own = own;
-  }
-  next.trades = cur.trades + fills.size();
-  next.traded_qty = cur.traded_qty + (cmd.qty - left);
-  next.traded_notional = cur.traded_notional + notional;
-  return left;
-}
-
-// remove_from: `next` = `cur` without `order`'s entry; its remaining quantity in *remaining.
-// False (and nothing built) if the order rests no more.
-inline bool remove_from(const BookVersion& cur, const OrderNode* order, BookVersion& next,
-                        Qty* remaining, Edit& edit) {
-  const bool buy = order->side == Side::buy;
-  const auto& side = buy ? cur.bids : cur.asks;
-  const auto level = std::find_if(side.begin(), side.end(),
-                                  [&](const Level* l) { return l->price == order->price; });
-  if (level == side.end()) return false;
-  const auto& orders = (*level)->orders;
-  const auto entry = std::find_if(orders.begin(), orders.end(),
-                                  [&](const Resting& r) { return r.order == order; });
-  if (entry == orders.end()) return false;
-  *remaining = entry->remaining;
-  auto& out = buy ? next.bids : next.asks;
-  out.reserve(side.size());
-  out.insert(out.end(), side.begin(), level);
-  if (orders.size() > 1) {
-    Level* smaller = edit.make((*level)->price);
-    smaller->orders.reserve(orders.size() - 1);
-    smaller->orders.insert(smaller->orders.end(), orders.begin(), entry);
-    smaller->orders.insert(smaller->orders.end(), entry + 1, orders.end());
-    out.push_back(smaller);
-  }
-  edit.dropped.push_back(*level);
-  out.insert(out.end(), level + 1, side.end());
-  (buy ? next.asks : next.bids) = buy ? cur.asks : cur.bids;
-  next.trades = cur.trades;
-  next.traded_qty = cur.traded_qty;
-  next.traded_notional = cur.traded_notional;
-  return true;
-}
-
-}  // namespace lf_order
 
 template <class Hooks = lf::NoHooks>
 class LockFreeOrderEngineT {
@@ -367,7 +94,7 @@ class LockFreeOrderEngineT {
       .waiting = Waiting::never,
   };
   template <class H>
-  using with_hooks = LockFreeOrderEngineT<H>;  // the progress test parks a thread before a CAS
+  using with_hooks = LockFreeOrderEngineT<H>;  // the progress test parks a thread at each hook
 
   explicit LockFreeOrderEngineT(OrderConfig config)
       : config_(check(config)),
@@ -382,6 +109,11 @@ class LockFreeOrderEngineT {
   LockFreeOrderEngineT(const LockFreeOrderEngineT&) = delete;
   LockFreeOrderEngineT& operator=(const LockFreeOrderEngineT&) = delete;
   ~LockFreeOrderEngineT() {  // no other thread; what was retired belongs to the epoch domain
+    for (lf_order::Garbage* g = orphans_.load(std::memory_order_relaxed); g != nullptr;) {
+      lf_order::Garbage* next = g->next_orphan;
+      delete g;
+      g = next;
+    }
     for (SymbolId s = 0; s < config_.symbols; ++s) {
       Version* v = books_[s].load(std::memory_order_relaxed);
       for (const auto* side : {&v->bids, &v->asks})
@@ -392,11 +124,18 @@ class LockFreeOrderEngineT {
 
   PlaceReply place(const PlaceCmd& cmd) {
     if (const Reject r = validate_place_shape(config_, cmd); r != Reject::none) return {r};
-    lf_order::OrderNode* node = ids_.claim(cmd.id);
+    lf_order::OrderNode* node = ids_.claim(cmd.id);  // may throw: nothing claimed then
     if (node == nullptr) return {Reject::duplicate_order_id};
-    if (const Cash cost = reservation(cmd); cost > 0 && !accounts_[cmd.account].try_reserve(cost)) {
-      lf_order::IdIndex::free(node);  // a rejected place does not use up its id
-      return {Reject::insufficient_cash};
+    Hooks::at(lf::HookPoint::order_id_claimed, node);
+    lf_order::Account& account = accounts_[cmd.account];
+    const Cash cost = reservation(cmd);
+    if (cost > 0) {
+      if (!account.take(cost)) {
+        lf_order::IdIndex::free(node);  // a rejected place does not use up its id
+        return {Reject::insufficient_cash};
+      }
+      Hooks::at(lf::HookPoint::order_cash_taken, node);
+      account.add_reserved(cost);
     }
     node->account = cmd.account;
     node->symbol = cmd.symbol;
@@ -406,22 +145,30 @@ class LockFreeOrderEngineT {
 
     std::vector<lf_order::Fill> fills;
     Qty left = 0;
-    swap_book(cmd.symbol, [&](const Version& cur, Version& next, lf_order::Edit& edit) {
-      fills.clear();
-      left = lf_order::match_into(cur, cmd, node, next, fills, edit);
-      return true;
-    });
+    try {
+      swap_book(cmd.symbol, [&](const Version& cur, Version& next, lf_order::Edit& edit) {
+        fills.clear();
+        left = lf_order::match_into(cur, cmd, node, next, fills, edit);
+        return true;
+      });
+    } catch (...) {  // nothing was published: undo the reservation and the claim
+      if (cost > 0) account.release(cost);
+      lf_order::IdIndex::free(node);
+      throw;
+    }
     lf_order::IdIndex::placed(node);
+    Hooks::at(lf::HookPoint::order_book_swapped, node);
 
-    // After the CAS: the trades' cash and positions, and the orders' fills.
+    // After the CAS: the trades' cash and positions, and the orders' fills. Nothing allocates.
     PlaceReply reply{Reject::none, cmd.qty - left, 0, left > 0};
     for (const lf_order::Fill& f : fills) {
       const bool taker_buys = cmd.side == Side::buy;
       settle(taker_buys ? cmd.account : f.maker->account,
              taker_buys ? f.maker->account : cmd.account, cmd.symbol,
              taker_buys ? cmd.price : f.price, f.price, f.qty);
-      f.maker->filled.fetch_add(f.qty, std::memory_order_relaxed);  // a sum: see Account
+      f.maker->filled.fetch_add(f.qty, std::memory_order_relaxed);  // a sum: see lf_order::Account
       reply.filled_notional += f.price * f.qty;
+      Hooks::at(lf::HookPoint::order_trade_settled, f.maker);
     }
     if (reply.filled_qty > 0) node->filled.fetch_add(reply.filled_qty, std::memory_order_relaxed);
     return reply;
@@ -440,7 +187,8 @@ class LockFreeOrderEngineT {
       return lf_order::remove_from(cur, node, next, &remaining, edit);
     });
     if (!removed) return {Reject::order_not_active};
-    node->cancelled.fetch_add(remaining, std::memory_order_relaxed);  // a sum: see Account
+    Hooks::at(lf::HookPoint::order_book_swapped, node);
+    node->cancelled.fetch_add(remaining, std::memory_order_relaxed);  // a sum: see lf_order::Account
     if (node->side == Side::buy) accounts_[cmd.account].release(node->price * remaining);
     return {Reject::none, remaining};
   }
@@ -497,11 +245,14 @@ class LockFreeOrderEngineT {
   // swap_book: the copy-on-write loop. build(cur, next, edit) fills `next` from the current
   // version `cur` and returns true, or returns false to change nothing. Returns whether a
   // version was swapped in. Retries when another command swapped first (it made progress).
+  // Everything that may throw comes before the CAS, and a throw there leaves nothing behind
+  // (see Exceptions at the top); after the CAS it does not throw.
   template <class Build>
   bool swap_book(SymbolId symbol, Build&& build) {
     std::atomic<Version*>& book = books_[symbol];
     lf::EpochDomain& epochs = lf::EpochDomain::global();
     const auto pinned = epochs.pin();  // nothing we load is freed until we unpin
+    auto garbage = std::make_unique<lf_order::Garbage>();  // carries the old version out
     lf_order::Edit edit;
     for (;;) {
       // seq_cst: after the pin in the seq_cst order (see lf::EpochDomain::try_advance()); it
@@ -515,11 +266,28 @@ class LockFreeOrderEngineT {
       if (book.compare_exchange_strong(cur, next.get(), std::memory_order_seq_cst,
                                        std::memory_order_relaxed)) {
         next.release();
-        epochs.retire(cur);
-        for (lf_order::Level* l : edit.dropped) epochs.retire(l);
+        garbage->version = cur;
+        garbage->levels = edit.commit();
+        retire(garbage.release());
         return true;
       }
-      edit.discard();  // nobody saw them
+      edit.reset();  // nobody saw them
+    }
+  }
+
+  // retire: hands an old version and its levels to the epochs. Does not throw: the epochs'
+  // retire throws only when its bag cannot grow, before it records g; the garbage is then kept
+  // on orphans_ and freed with the engine (late, never early: a reader may still hold it).
+  void retire(lf_order::Garbage* g) noexcept {
+    try {
+      lf::EpochDomain::global().retire(g);
+    } catch (...) {
+      // A CAS push, so that racing pushes all land. Release: g's fields before g on the list
+      // (the destructor reads it only after every operation ended, which orders it anyway).
+      g->next_orphan = orphans_.load(std::memory_order_relaxed);
+      while (!orphans_.compare_exchange_weak(g->next_orphan, g, std::memory_order_release,
+                                             std::memory_order_relaxed)) {
+      }
     }
   }
 
@@ -528,7 +296,7 @@ class LockFreeOrderEngineT {
               Qty qty) {
     lf_order::Account& b = accounts_[buyer];
     lf_order::Account& s = accounts_[seller];
-    // Relaxed, as every account access (see Account).
+    // Relaxed, as every account access (see lf_order::Account).
     b.reserved.fetch_sub(buyer_limit * qty, std::memory_order_relaxed);
     b.available.fetch_add((buyer_limit - price) * qty, std::memory_order_relaxed);
     b.positions[symbol].fetch_add(qty, std::memory_order_relaxed);
@@ -540,6 +308,7 @@ class LockFreeOrderEngineT {
   std::unique_ptr<lf_order::Account[]> accounts_;
   std::unique_ptr<std::atomic<Version*>[]> books_;
   lf_order::IdIndex ids_;
+  std::atomic<lf_order::Garbage*> orphans_{nullptr};  // garbage the epochs could not take
 };
 using LockFreeOrderEngine = LockFreeOrderEngineT<>;
 

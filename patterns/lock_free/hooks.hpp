@@ -27,6 +27,12 @@ enum class HookPoint {
   swap_before_cas,  // copy-on-write: a new version is built from the loaded one, not yet CASed in
   fc_published,     // flat combining: a caller's request is on the stack, it has not waited yet
   fc_before_apply,  // flat combining: the combiner holds a batch, the next request not yet applied
+  cache_inserted,   // cache: a new entry is in its slot, not yet counted
+  cache_uncounted,  // cache: a removal has uncounted its entry, the CAS that unlinks it not yet tried
+  order_id_claimed,     // order: the id is claimed, nothing else done yet
+  order_cash_taken,     // order: a buy's cash is out of `available`, not yet in `reserved`
+  order_book_swapped,   // order: the new book version is in, its trades not yet settled
+  order_trade_settled,  // order: one trade's cash and positions are settled, not the next
 };
 
 constexpr std::string_view to_string(HookPoint p) {
@@ -38,6 +44,12 @@ constexpr std::string_view to_string(HookPoint p) {
     case HookPoint::swap_before_cas: return "swap: new version built, before CAS";
     case HookPoint::fc_published: return "flat combining: request published";
     case HookPoint::fc_before_apply: return "flat combining: combiner inside its batch";
+    case HookPoint::cache_inserted: return "cache: entry in its slot, not yet counted";
+    case HookPoint::cache_uncounted: return "cache: removal uncounted, before its CAS";
+    case HookPoint::order_id_claimed: return "order: id claimed";
+    case HookPoint::order_cash_taken: return "order: cash taken, not yet reserved";
+    case HookPoint::order_book_swapped: return "order: book swapped, trades not settled";
+    case HookPoint::order_trade_settled: return "order: one trade settled";
   }
   return "?";
 }

@@ -14,8 +14,12 @@
 //   EvenSplitStripedCache - shards by hash with the capacity split evenly, even when C >= N:
 //                         a shard that receives more keys than its share evicts, so a "map"
 //                         configuration loses entries (the trap StripedMutexCache avoids).
-// None has a data race (the memo is thread-local, the rest sits behind a mutex), so they run
-// under ThreadSanitizer like everything else.
+//   ReservingCacheT<Hooks> - the lock-free cache as it was: a put of a new key reserves a unit
+//                         of capacity, then CASes its entry in. A put stalled between the two
+//                         holds room that no entry backs; at capacity 1 every other insert
+//                         spins until it resumes. Correct at quiescence, not lock-free.
+// None has a data race (the memo is thread-local, ReservingCacheT uses atomics, the rest sits
+// behind a mutex), so they run under ThreadSanitizer like everything else.
 #pragma once
 
 #include <absl/base/thread_annotations.h>
@@ -32,6 +36,8 @@
 #include "comparisons/cache/contract.hpp"
 #include "comparisons/cache/lru.hpp"
 #include "comparisons/cache/mutex_cache.hpp"
+#include "patterns/lock_free/hazard_pointers.hpp"
+#include "patterns/lock_free/hooks.hpp"
 #include "patterns/mutex/mutex.hpp"
 
 namespace cp::test {
@@ -288,6 +294,86 @@ class RareReorderCache {
   // Shared by every instance: histories are short, so the one reorder in a thousand puts
   // falls in some later history rather than never.
   static inline std::atomic<std::uint64_t> puts_{0};
+};
+
+template <class Hooks = lf::NoHooks>
+class ReservingCacheT {
+ public:
+  explicit ReservingCacheT(CacheConfig config) : config_(config), slots_(config.key_space) {}
+  ReservingCacheT(const ReservingCacheT&) = delete;
+  ReservingCacheT& operator=(const ReservingCacheT&) = delete;
+  ~ReservingCacheT() {
+    for (auto& s : slots_) delete s.load(std::memory_order_relaxed);
+  }
+
+  std::optional<CacheValue> get(std::uint64_t key) {
+    if (key >= config_.key_space) return std::nullopt;
+    auto hp = lf::HazardDomain::global().make_hazard_pointer();
+    const Node* n = hp.protect(slots_[key]);
+    if (n == nullptr) return std::nullopt;
+    return n->value;
+  }
+  CacheError put(std::uint64_t key, const CacheValue& value) {
+    if (const CacheError e = validate_put(config_, key, value); e != CacheError::ok) return e;
+    Node* fresh = new Node{value};
+    Node* cur = slots_[key].load(std::memory_order_relaxed);
+    for (;;) {
+      Hooks::at(lf::HookPoint::swap_before_cas, fresh);
+      if (cur != nullptr) {
+        if (slots_[key].compare_exchange_weak(cur, fresh)) {
+          lf::HazardDomain::global().retire(cur);
+          return CacheError::ok;
+        }
+        continue;
+      }
+      reserve_unit();  // the bug: a unit held across the hook below and the CAS
+      Hooks::at(lf::HookPoint::cache_inserted, fresh);  // here: reserved, not yet in its slot
+      Node* expected = nullptr;
+      if (slots_[key].compare_exchange_strong(expected, fresh)) return CacheError::ok;
+      size_.fetch_sub(1);
+      cur = expected;
+    }
+  }
+  bool erase(std::uint64_t key) {
+    if (key >= config_.key_space) return false;
+    Node* old = slots_[key].exchange(nullptr);
+    if (old == nullptr) return false;
+    size_.fetch_sub(1);
+    lf::HazardDomain::global().retire(old);
+    return true;
+  }
+  std::size_t size() const { return static_cast<std::size_t>(std::max<std::int64_t>(size_.load(), 0)); }
+  std::size_t capacity() const { return config_.capacity; }
+
+ private:
+  struct Node {
+    CacheValue value;
+  };
+  void reserve_unit() {
+    std::int64_t s = size_.load();
+    for (;;) {
+      if (s < static_cast<std::int64_t>(config_.capacity)) {
+        if (size_.compare_exchange_weak(s, s + 1)) return;
+        continue;
+      }
+      if (evict_one()) return;
+      s = size_.load();
+    }
+  }
+  bool evict_one() {  // FIFO over the slots is enough here
+    const std::uint64_t i = hand_.fetch_add(1) % config_.key_space;
+    auto hp = lf::HazardDomain::global().make_hazard_pointer();
+    Node* n = hp.protect(slots_[i]);
+    if (n == nullptr || !slots_[i].compare_exchange_strong(n, nullptr)) return false;
+    hp.reset_protection();
+    lf::HazardDomain::global().retire(n);
+    return true;  // its unit is ours
+  }
+
+  const CacheConfig config_;
+  std::vector<std::atomic<Node*>> slots_;
+  std::atomic<std::int64_t> size_{0};
+  std::atomic<std::uint64_t> hand_{0};
 };
 
 }  // namespace cp::test

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <latch>
+#include <memory>
 #include <thread>
 #include <variant>
 #include <vector>
@@ -93,45 +94,92 @@ CP_DESIGN_TEST(order_linearizable, "order: queries see every completed place", "
   }
 }
 
+namespace {
+
+// OrderParkScenario: one symbol, three accounts. Account 1 rests two asks (2 @ 100, 2 @ 101)
+// and account 0 a buy (3 @ 90). The parked operation is account 0's buy of 5 @ 101 (it takes
+// its id and cash, trades with both asks, settles two trades and rests 1) or its cancel of
+// the resting buy. Worker 0 rests asks at 100..109 for account 1 and worker 1 buys 1 @ 105
+// for account 2, so they trade with each other and with what the parked command leaves.
+template <class D>
+struct OrderParkScenario {
+  static constexpr OrderConfig kConfig{.symbols = 1, .accounts = 3, .initial_cash = 1'000'000'000};
+  bool parked_is_cancel;
+  std::unique_ptr<D> design = std::make_unique<D>(kConfig);
+  std::array<OrderId, 2> placed{};  // worker t's entries, read after the joins
+  std::array<Qty, 3> filled{};      // [2]: the parked command
+  std::array<Cash, 3> notional{};
+  Reject parked_reject = Reject::unknown_order;
+  Qty parked_cancelled = 0;
+
+  explicit OrderParkScenario(bool cancel) : parked_is_cancel(cancel) {
+    (void)design->place({10, 1, 0, Side::sell, 100, 2});
+    (void)design->place({11, 1, 0, Side::sell, 101, 2});
+    (void)design->place({12, 0, 0, Side::buy, 90, 3});
+  }
+  void parked_op() {
+    if (parked_is_cancel) {
+      const CancelReply c = design->cancel({12, 0});
+      parked_reject = c.reject;
+      parked_cancelled = c.cancelled_qty;
+    } else {
+      const PlaceReply p = design->place({1, 0, 0, Side::buy, 101, 5});
+      parked_reject = p.reject;
+      filled[2] = p.filled_qty;
+      notional[2] = p.filled_notional;
+    }
+  }
+  void other_op(unsigned t) {
+    const OrderId id = (OrderId{t} + 1) * 1'000'000 + placed[t];
+    const PlaceReply p = t == 0 ? design->place({id, 1, 0, Side::sell, 100 + Price(id % 10), 2})
+                                : design->place({id, 2, 0, Side::buy, 105, 1});
+    placed[t] += p.reject == Reject::none ? 1 : 0;
+    filled[t] += p.filled_qty;
+    notional[t] += p.filled_notional;
+  }
+  Findings check() {
+    Findings f;
+    if (parked_reject != Reject::none) f.fail("the parked command was rejected: ", to_string(parked_reject));
+    if (parked_is_cancel && parked_cancelled != 3)
+      f.fail("the parked cancel released ", parked_cancelled, ", want 3");
+    const OrderState s = design->state();
+    const std::size_t want_orders = 3 + placed[0] + placed[1] + (parked_is_cancel ? 0 : 1);
+    if (s.orders.size() != want_orders) f.fail(s.orders.size(), " orders, want ", want_orders);
+    if (s.trades == 0) f.fail("no trades");
+    for (const auto& p : check_order_invariants(s)) f.fail(p);
+    for (const auto& p : check_fill_totals(s, filled[0] + filled[1] + filled[2],
+                                           notional[0] + notional[1] + notional[2]))
+      f.fail(p);
+    return f;
+  }
+};
+
+}  // namespace
+
 // A design that declares lock_free = true offers `with_hooks<H>`, so a thread can be parked
-// inside place() (between building its new book version and the CAS that would swap it in);
-// the other threads must still complete all of theirs, on the same symbol, and afterwards the
-// parked place retries on the current book and every invariant holds.
+// inside place(), at each of its hook points in turn (for the lock-free engine: its id
+// claimed, its cash taken but not reserved, its new book version built before the CAS, the
+// book swapped with its trades not settled, each trade settled); the other threads must still
+// complete all of theirs, on the same symbol, and afterwards every invariant holds.
 CP_DESIGN_TEST(order_progress, "order: lock-free, others progress while one place is parked",
                "[trait]", OrderDesigns) {
   if constexpr (TestType::traits.lock_free) {
     using Hooked = typename TestType::template with_hooks<lf::ScriptedHooks>;
-    const OrderConfig config{.symbols = 1, .accounts = 3, .initial_cash = 1'000'000'000};
-    Hooked design(config);
-    // Workers record in their own entries; the main thread reads them after the joins.
-    std::array<OrderId, 3> placed{};
-    std::array<Qty, 3> filled{};
-    std::array<Cash, 3> notional{};
-    auto record = [&](unsigned who, const PlaceReply& p) {
-      placed[who] += p.reject == Reject::none ? 1 : 0;
-      filled[who] += p.filled_qty;
-      notional[who] += p.filled_notional;
-    };
-    const auto r = run_with_one_parked(
-        lf::HookPoint::swap_before_cas,
-        [&] { record(2, design.place({1, 0, 0, Side::buy, 100, 5})); },
-        [&](unsigned t) {
-          // Worker 0 rests asks at 100..109, worker 1 buys 1 at 105: they trade.
-          const OrderId id = (OrderId{t} + 1) * 1'000'000 + placed[t];
-          record(t, t == 0 ? design.place({id, 1, 0, Side::sell, 100 + Price(id % 10), 2})
-                           : design.place({id, 2, 0, Side::buy, 105, 1}));
-        },
-        2, 500, std::chrono::seconds(60));
-    INFO(r.completed_while_parked << " of " << r.wanted << " places completed while one was parked");
-    CHECK(r.completed_while_parked == r.wanted);
-    CHECK(placed[0] + placed[1] + placed[2] == r.wanted + 1);  // every place accepted
-    const OrderState s = design.state();
-    CHECK(s.orders.size() == r.wanted + 1);
-    CHECK(s.trades > 0);
-    for (const auto& p : check_order_invariants(s)) FAIL_CHECK(p);
-    for (const auto& p : check_fill_totals(s, filled[0] + filled[1] + filled[2],
-                                           notional[0] + notional[1] + notional[2]))
-      FAIL_CHECK(p);
+    CP_REQUIRE_CLEAN(park_at_every_visit([] { return OrderParkScenario<Hooked>(false); }, 2, 500,
+                                         std::chrono::seconds(60)),
+                     0);
+  }
+}
+
+// The same for a cancel, parked at each of its hook points (before its CAS, and with the
+// order out of the book but its reservation not yet released).
+CP_DESIGN_TEST(order_progress_cancel, "order: lock-free, others progress while one cancel is parked",
+               "[interleaving]", OrderDesigns) {
+  if constexpr (TestType::traits.lock_free) {
+    using Hooked = typename TestType::template with_hooks<lf::ScriptedHooks>;
+    CP_REQUIRE_CLEAN(park_at_every_visit([] { return OrderParkScenario<Hooked>(true); }, 2, 300,
+                                         std::chrono::seconds(60)),
+                     0);
   }
 }
 
