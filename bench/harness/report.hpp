@@ -258,8 +258,9 @@ inline void print_run_header(std::ostream& out, const MachineInfo& m, const Time
       << "build:       " << m.compiler << ", " << m.build_type << ", git " << m.git_revision
       << "\n"
       << "date:        " << m.date_utc << "\n"
-      << "clock:       " << latency_clock_info().name() << " for the latency passes ("
-      << latency_clock_info().why << "); steady_clock for windows and open schedules\n"
+      << "clock:       " << latency_clock_info().name()
+      << " for the latency passes, steady_clock for windows and open schedules\n"
+      << "             (" << latency_clock_info().why << ")\n"
       << "timer floor: p50 " << floor.p50_ns << " ns, p99 " << floor.p99_ns
       << " ns (an empty operation timed like every design call of a latency pass)\n"
       << "profile:     " << to_string(o.profile) << ": load " << to_string(o.load)
@@ -267,7 +268,7 @@ inline void print_run_header(std::ostream& out, const MachineInfo& m, const Time
   if (o.wants_open())
     out << "; open threads " << join_numbers(o.open_threads) << " at "
         << join_percents(o.rates) << "% of the closed row";
-  out << "; closed rows " << o.repeats << " x " << format_fixed(o.seconds, 2)
+  out << ";\n             closed rows " << o.repeats << " x " << format_fixed(o.seconds, 2)
       << " s interleaved, open rows " << format_fixed(o.seconds, 2) << " s; seed " << o.seed
       << "\n"
       << "knobs:       ";
@@ -475,7 +476,7 @@ inline void print_compact_table(std::ostream& out, std::string_view title,
   }
   std::size_t design_width = 6;
   for (const auto& row : rows) design_width = std::max(design_width, row_label(row.result).size());
-  design_width = std::min<std::size_t>(design_width, 24);
+  design_width = std::min<std::size_t>(design_width, 22);
   const ReportRow* ref_row = reference_row(rows);
   const bool ref_wide = ref_row != nullptr && ref_row->spread.wide();
   bool any_near = false, any_behind = false, any_wide = false, any_floor = false,
@@ -484,8 +485,8 @@ inline void print_compact_table(std::ostream& out, std::string_view title,
   auto cell = [&](std::string_view text, int width) { out << std::setw(width) << std::string(text); };
   out << std::left << std::setw(static_cast<int>(design_width)) << "design" << std::right;
   cell("threads", 8);
-  cell("load", 10);
-  cell("ops/s", 10);
+  cell("load", 9);
+  cell("ops/s", 9);
   cell("spread", 7);
   cell("p50", 10);
   cell("p99", 10);
@@ -512,8 +513,8 @@ inline void print_compact_table(std::ostream& out, std::string_view title,
     std::string threads = std::to_string(r.threads);
     if (r.traits.owned_threads) threads += "+" + std::to_string(r.traits.owned_threads);
     cell(threads, 8);
-    cell(load_label(r), 10);
-    cell(format_rate(r.throughput) + (behind ? "!" : "") + (wide ? "?" : ""), 10);
+    cell(load_label(r), 9);
+    cell(format_rate(r.throughput) + (behind ? "!" : "") + (wide ? "?" : ""), 9);
     cell(format_spread(row.spread), 7);
     cell(format_ns(static_cast<double>(r.latency.p50)) + (near ? "*" : ""), 10);
     cell(format_ns(static_cast<double>(r.latency.p99)), 10);
@@ -524,10 +525,9 @@ inline void print_compact_table(std::ostream& out, std::string_view title,
     out << "  " << (r.verdict.passed ? "pass " : "FAIL ");
     std::string note;
     if (r.load == LoadModel::open && r.floor_measured)
-      note = below ? "below the harness floor (" + format_ns(static_cast<double>(r.floor.p99)) + ")"
-                   : "floor p99 " + format_ns(static_cast<double>(r.floor.p99));
-    if (over) note += std::string(note.empty() ? "" : ", ") + "oversubscribed";
-    if (!r.verdict.passed) note = r.verdict.detail.substr(0, 40);
+      note = (below ? "below floor " : "floor ") + format_ns(static_cast<double>(r.floor.p99));
+    if (over) note += std::string(note.empty() ? "" : ", ") + "oversub.";
+    if (!r.verdict.passed) note = r.verdict.detail.substr(0, 28);
     out << (note.empty() ? "" : "  ") << note << "\n";
   }
   std::size_t repeats = 0;
@@ -537,12 +537,13 @@ inline void print_compact_table(std::ostream& out, std::string_view title,
   else out << "one window";
   out << ", open = achieved\n";
   if (any_open)
-    out << "open rows: latency from each op's intended start; floor p99 = the harness alone at the"
-        << " same schedule\n";
+    out << "open rows: latency from each op's intended start; floor = the harness floor's p99 (the"
+        << " same schedule, an\nempty operation)\n";
   if (any_floor)
-    out << "below the harness floor: the floor's p99 exceeds the design's own p99: not ranked\n";
+    out << "below floor: below the harness floor (its p99 exceeds the design's own p99): not"
+        << " ranked\n";
   if (any_over)
-    out << "oversubscribed: clients + owned threads exceed the " << cores
+    out << "oversub.: oversubscribed: clients + owned threads exceed the " << cores
         << " cores; clients sleep to each start\n";
   if (any_wide)
     out << "? spread above " << format_fixed(100 * kWideSpreadFraction, 0)
