@@ -32,7 +32,7 @@ for stage in "${stages[@]}"; do
       else
         step "$stage: build (test programs)" cmake --build --preset "$stage" --target test_programs
       fi
-      step "$stage: test" ctest --preset "$stage"
+      step "$stage: test" ctest --preset "$stage" --output-on-failure
       if [ "$stage" = debug ]; then
         step "debug: run every example with small arguments" \
           cmake --build --preset debug --target run_examples

@@ -8,8 +8,8 @@
 //                     then open rows at a % of their median), print tables, write the result
 //                     files; returns the exit status: 0 all rows passed, 1 some row's
 //                     correctness check failed (or a file could not be written), 2 bad usage.
-//                     Progress (one line per row, with an ETA) goes to `progress`; the
-//                     header, tables and summary to `terminal`.
+//                     Progress (ProgressStyle, with an ETA) goes to `progress`; the header,
+//                     the compact tables and the summary to `terminal`.
 // The functions are compiled in compare_app.cpp, the designs' rows in bench/harness/rows/: this
 // header names no design, so including it costs little.
 #pragma once
@@ -67,7 +67,11 @@ inline std::string format_eta(double seconds) {
   return std::to_string(s / 60) + "m" + (s % 60 < 10 ? "0" : "") + std::to_string(s % 60) + "s";
 }
 
+// How run_compare reports progress: every_run (a line per run: tests), periodic (a log: the
+// first and last runs, failures, a line every 10 s), bar (a terminal: one line rewritten).
+enum class ProgressStyle { every_run, periodic, bar };
+
 int run_compare(const std::vector<std::string>& args, std::ostream& terminal,
-                std::ostream& progress);
+                std::ostream& progress, ProgressStyle style = ProgressStyle::every_run);
 
 }  // namespace cp::bench

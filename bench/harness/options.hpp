@@ -173,7 +173,9 @@ struct ParsedOptions {
   std::string error;                      // one line, set on failure
 };
 
-inline std::string compare_usage() {
+// compare_usage(in_use): the knobs' defaults are those of in_use's profile (with any --set on
+// top), named as such.
+inline std::string compare_usage(const CompareOptions& in_use = {}) {
   std::string text =
       "usage: compare [options]\n"
       "  --profile quick|default|full   preset of the settings below (default: default)\n"
@@ -186,7 +188,8 @@ inline std::string compare_usage() {
       "               every count at 10,50,80,95%, 0.5 s; both cache mixes, key_space\n"
       "               100000, capacity 50000 (long)\n"
       "  --workload counter|cache|order|all   workloads to run (default all; comma list ok)\n"
-      "  --design NAME[,NAME...]|all          designs by traits.name (default all)\n"
+      "  --design NAME[,NAME...]|all          designs by traits.name (default all); '-' may\n"
+      "                                       stand for a space (work-stealing-batch)\n"
       "  --threads N[,N...]                   closed-loop client thread counts; a design that\n"
       "                                       is not thread-safe runs at 1 only\n"
       "  --load closed|open|both              load models (default both). closed: saturation,\n"
@@ -208,7 +211,8 @@ inline std::string compare_usage() {
   for (const auto& spec : knob_specs()) {
     std::string line = "      " + std::string(spec.name);
     line.resize(std::max<std::size_t>(line.size() + 1, 22), ' ');
-    text += line + std::string(spec.help) + " (default " + spec.get(Knobs{}) + ")\n";
+    text += line + std::string(spec.help) + " (" + std::string(to_string(in_use.profile)) +
+            " profile: " + spec.get(in_use.knobs) + ")\n";
   }
   text +=
       "  --out DIR                            write rows.csv, percentiles.csv, results.json and\n"
@@ -273,6 +277,35 @@ inline std::optional<std::vector<unsigned>> parse_thread_list(const std::string&
       counts.push_back(static_cast<unsigned>(*n));
   }
   return counts;
+}
+
+// same_design_name: `arg` names `design` exactly, or with '-' for each space (so that
+// "work-stealing-batch" needs no quoting on a command line).
+inline bool same_design_name(std::string_view design, std::string_view arg) {
+  if (design.size() != arg.size()) return false;
+  for (std::size_t i = 0; i < design.size(); ++i)
+    if (design[i] != arg[i] && !(design[i] == ' ' && arg[i] == '-')) return false;
+  return true;
+}
+
+// select_designs: o.designs from --design's value ("all": empty); each name must belong to at
+// least one selected workload. Returns the error, if any.
+inline std::optional<std::string> select_designs(const std::string& design_arg,
+                                                 const Catalogue& catalogue, CompareOptions& o) {
+  if (design_arg == "all") return std::nullopt;
+  for (const auto& d : split_commas(design_arg)) {
+    std::optional<std::string> known;
+    for (const auto& entry : catalogue) {
+      if (std::find(o.workloads.begin(), o.workloads.end(), entry.workload) == o.workloads.end())
+        continue;
+      for (const auto& name : entry.designs)
+        if (same_design_name(name, d)) known = name;
+    }
+    if (!known) return "--design: no selected workload has a design named '" + d + "' (see --list)";
+    if (std::find(o.designs.begin(), o.designs.end(), *known) == o.designs.end())
+      o.designs.push_back(*known);
+  }
+  return std::nullopt;
 }
 
 }  // namespace detail
@@ -415,22 +448,7 @@ inline ParsedOptions parse_compare_options(const std::vector<std::string>& args,
         o.workloads.push_back(entry.workload);
   }
 
-  // Designs: each must belong to at least one selected workload.
-  if (design_arg != "all") {
-    for (const auto& d : detail::split_commas(design_arg)) {
-      bool known = false;
-      for (const auto& entry : catalogue)
-        if (std::find(o.workloads.begin(), o.workloads.end(), entry.workload) !=
-                o.workloads.end() &&
-            std::find(entry.designs.begin(), entry.designs.end(), d) != entry.designs.end())
-          known = true;
-      if (!known)
-        return fail("--design: no selected workload has a design named '" + d +
-                    "' (see --list)");
-      if (std::find(o.designs.begin(), o.designs.end(), d) == o.designs.end())
-        o.designs.push_back(d);
-    }
-  }
+  if (auto error = detail::select_designs(design_arg, catalogue, o)) return fail(*error);
   return {std::move(o), ""};
 }
 

@@ -14,7 +14,12 @@
 //   print_run_header     - machine, timer floor, profile and settings, knobs, method.
 //   print_table          - rows design x threads x load: ops/s (median), spread, p50, p99,
 //                          p99.9, max, service p99, runnable threads, vs ref, check; a row whose
-//                          spread is wide is marked "?" and named under the table.
+//                          spread is wide is marked "?" and named under the table (tables.txt).
+//   below_harness_floor / oversubscribed - an open row the floor cannot resolve (its floor
+//                          p99 above the design's own p99), one whose runnable threads exceed
+//                          the cores.
+//   print_compact_table  - the terminal's table, at most 120 columns: design, threads, load,
+//                          ops/s, spread, p50, p99, vs ref, check, and a note for open rows.
 //   CsvWriter            - RFC 4180 quoting (the files are written by results.hpp).
 #pragma once
 
@@ -197,8 +202,8 @@ inline std::string load_label(const RunResult& r) {
 inline std::optional<double> reference_throughput(const std::vector<ReportRow>& rows) {
   for (const auto& row : rows) {
     const RunResult& r = row.result;
-    if (r.traits.family == Family::reference && r.threads == 1 && r.load == LoadModel::closed &&
-        r.throughput > 0)
+    if (r.traits.family == Family::reference && r.design != kHarnessRowName && r.threads == 1 &&
+        r.load == LoadModel::closed && r.throughput > 0)
       return r.throughput;
   }
   return std::nullopt;
@@ -213,7 +218,8 @@ inline std::string format_spread(const Spread& s) {
 inline const ReportRow* reference_row(const std::vector<ReportRow>& rows) {
   for (const auto& row : rows) {
     const RunResult& r = row.result;
-    if (r.traits.family == Family::reference && r.threads == 1 && r.load == LoadModel::closed)
+    if (r.traits.family == Family::reference && r.design != kHarnessRowName && r.threads == 1 &&
+        r.load == LoadModel::closed)
       return &row;
   }
   return nullptr;
@@ -252,14 +258,17 @@ inline void print_run_header(std::ostream& out, const MachineInfo& m, const Time
       << "build:       " << m.compiler << ", " << m.build_type << ", git " << m.git_revision
       << "\n"
       << "date:        " << m.date_utc << "\n"
+      << "clock:       " << latency_clock_info().name()
+      << " for the latency passes, steady_clock for windows and open schedules\n"
+      << "             (" << latency_clock_info().why << ")\n"
       << "timer floor: p50 " << floor.p50_ns << " ns, p99 " << floor.p99_ns
-      << " ns (steady_clock, empty operation timed like every design call)\n"
+      << " ns (an empty operation timed like every design call of a latency pass)\n"
       << "profile:     " << to_string(o.profile) << ": load " << to_string(o.load)
       << "; closed threads " << join_numbers(o.closed_thread_counts());
   if (o.wants_open())
     out << "; open threads " << join_numbers(o.open_threads) << " at "
         << join_percents(o.rates) << "% of the closed row";
-  out << "; closed rows " << o.repeats << " x " << format_fixed(o.seconds, 2)
+  out << ";\n             closed rows " << o.repeats << " x " << format_fixed(o.seconds, 2)
       << " s interleaved, open rows " << format_fixed(o.seconds, 2) << " s; seed " << o.seed
       << "\n"
       << "knobs:       ";
@@ -279,9 +288,12 @@ inline void print_run_header(std::ostream& out, const MachineInfo& m, const Time
     first = false;
   }
   out << "\n"
-      << "method:      every operation timed into per-thread log-linear histograms (<0.1%\n"
-      << "             error) merged after join, after a short warm-up. closed: each client\n"
-      << "             issues its next op when the last returns (saturation; tails understated);\n"
+      << "method:      closed: each client issues its next op when the last returns (saturation;\n"
+      << "             tails understated). ops/s: an untimed window of ops drawn beforehand (a\n"
+      << "             cycled per-client buffer; the order stream draws in the loop), counted,\n"
+      << "             the window timed once; latency: a separate pass after it, every op timed\n"
+      << "             into per-thread log-linear histograms (<0.1% error) merged after join;\n"
+      << "             the `harness` row is an empty design driven the same way (the ceiling);\n"
       << "             a closed row is the median of short repetitions run round-robin over\n"
       << "             the designs (A B C A B C ...), spread = (max - min) / median of\n"
       << "             the middle repetitions (of 5 or more, the lowest and highest left out),\n"
@@ -409,7 +421,7 @@ inline void print_table(std::ostream& out, std::string_view title, std::string_v
   out << "\n";
   if (any_slept)
     out << "open clients slept to each intended start (absolute-deadline sleep, no spinning):\n"
-        << "clients + owned threads + 1 spare core exceed the cores\n";
+        << "clients + owned threads exceed the cores (oversubscribed)\n";
   if (any_spun)
     out << "open clients spun the last " << kYieldAboveNs / 1000
         << " us before each start (a core was left over)\n";
@@ -429,6 +441,121 @@ inline void print_table(std::ostream& out, std::string_view title, std::string_v
         << floor.p50_ns << " ns each): mostly the clock, not the operation\n";
   if (any_pipelined)
     out << "~ pipelined design: latency is the hand-off time, not the reply latency\n";
+  if (batch != 0)
+    out << "# batch row: each call hands over a batch of " << batch
+        << " commands and gets every reply back; ops/s counts\n"
+        << "commands (comparable with the other rows), the latency columns are per batch\n";
+  if (!reference_throughput(rows)) out << "(vs ref: no 1-thread reference row in this run)\n";
+}
+
+// below_harness_floor: an open row whose harness floor p99 (the same schedule, an empty
+// operation) is above the design's own p99 (execute() time): the clients' wake-up, not the
+// design, makes its tail. Such a row is shown, never ranked.
+inline bool below_harness_floor(const RunResult& r) {
+  return r.load == LoadModel::open && r.floor_measured && r.floor.p99 > r.service.p99;
+}
+
+// oversubscribed: more runnable threads (clients + owned) than cores.
+inline bool oversubscribed(const RunResult& r, unsigned cores) {
+  return cores != 0 && r.runnable_threads() > cores;
+}
+
+// print_compact_table: the terminal's table (120 columns at most). Every column of every row,
+// and the whole check text, are in tables.txt and the CSV.
+inline void print_compact_table(std::ostream& out, std::string_view title,
+                                std::string_view params, const std::vector<ReportRow>& rows,
+                                const TimerFloor& floor,
+                                unsigned cores = std::thread::hardware_concurrency()) {
+  std::string heading = "\n== " + std::string(title) + " ==  " +
+                        without_threads_token(std::string(params));
+  if (heading.size() > 121) heading = heading.substr(0, 118) + "...";
+  out << heading << "\n";
+  if (rows.empty()) {
+    out << "(no rows)\n";
+    return;
+  }
+  std::size_t design_width = 6;
+  for (const auto& row : rows) design_width = std::max(design_width, row_label(row.result).size());
+  design_width = std::min<std::size_t>(design_width, 22);
+  const ReportRow* ref_row = reference_row(rows);
+  const bool ref_wide = ref_row != nullptr && ref_row->spread.wide();
+  bool any_near = false, any_behind = false, any_wide = false, any_floor = false,
+       any_over = false, any_pipelined = false, any_open = false;
+  std::uint64_t batch = 0;
+  auto cell = [&](std::string_view text, int width) { out << std::setw(width) << std::string(text); };
+  out << std::left << std::setw(static_cast<int>(design_width)) << "design" << std::right;
+  cell("threads", 8);
+  cell("load", 9);
+  cell("ops/s", 9);
+  cell("spread", 7);
+  cell("p50", 10);
+  cell("p99", 10);
+  cell("vs ref", 8);
+  out << "  check  note\n";
+  for (const auto& row : rows) {
+    const RunResult& r = row.result;
+    const bool near = near_timer_floor(r.latency.p50, floor);
+    const bool behind = fell_behind(r);
+    const bool wide = row.spread.wide();
+    const bool below = below_harness_floor(r);
+    const bool over = r.load == LoadModel::open && oversubscribed(r, cores);
+    any_near |= near;
+    any_behind |= behind;
+    any_wide |= wide;
+    any_floor |= below;
+    any_over |= over;
+    any_pipelined |= r.pipelined;
+    any_open |= r.load == LoadModel::open;
+    if (r.batched) batch = r.commands_per_call;
+    std::string label = row_label(r);
+    if (label.size() > design_width) label = label.substr(0, design_width - 1) + "~";
+    out << std::left << std::setw(static_cast<int>(design_width)) << label << std::right;
+    std::string threads = std::to_string(r.threads);
+    if (r.traits.owned_threads) threads += "+" + std::to_string(r.traits.owned_threads);
+    cell(threads, 8);
+    cell(load_label(r), 9);
+    cell(format_rate(r.throughput) + (behind ? "!" : "") + (wide ? "?" : ""), 9);
+    cell(format_spread(row.spread), 7);
+    cell(format_ns(static_cast<double>(r.latency.p50)) + (near ? "*" : ""), 10);
+    cell(format_ns(static_cast<double>(r.latency.p99)), 10);
+    cell(row.vs_ref && r.load == LoadModel::closed
+             ? format_fixed(*row.vs_ref, 2) + "x" + (wide || ref_wide ? "?" : "")
+             : "-",
+         8);
+    out << "  " << (r.verdict.passed ? "pass " : "FAIL ");
+    std::string note;
+    if (r.load == LoadModel::open && r.floor_measured)
+      note = (below ? "below floor " : "floor ") + format_ns(static_cast<double>(r.floor.p99));
+    if (over) note += std::string(note.empty() ? "" : ", ") + "oversub.";
+    if (!r.verdict.passed) note = r.verdict.detail.substr(0, 28);
+    out << (note.empty() ? "" : "  ") << note << "\n";
+  }
+  std::size_t repeats = 0;
+  for (const auto& row : rows) repeats = std::max(repeats, row.spread.count());
+  out << "threads: clients(+threads the design owns); ops/s: closed = ";
+  if (repeats > 1) out << "median of " << repeats << " interleaved repetitions";
+  else out << "one window";
+  out << ", open = achieved\n";
+  if (any_open)
+    out << "open rows: latency from each op's intended start; floor = the harness floor's p99 (the"
+        << " same schedule, an\nempty operation)\n";
+  if (any_floor)
+    out << "below floor: below the harness floor (its p99 exceeds the design's own p99): not"
+        << " ranked\n";
+  if (any_over)
+    out << "oversub.: oversubscribed: clients + owned threads exceed the " << cores
+        << " cores; clients sleep to each start\n";
+  if (any_wide)
+    out << "? spread above " << format_fixed(100 * kWideSpreadFraction, 0)
+        << "%: do not rank these rows (nor their vs ref)\n";
+  if (ref_wide) out << "? the reference row's spread is wide: every vs ref here is uncertain\n";
+  if (any_behind)
+    out << "! achieved below " << format_fixed(kFellBehindFraction * 100, 0)
+        << "% of the offered rate (the backlog is in the latency)\n";
+  if (any_near)
+    out << "* p50 below " << format_fixed(kNearFloorFactor, 0) << " timer floors ("
+        << floor.p50_ns << " ns each): mostly the clock\n";
+  if (any_pipelined) out << "~ pipelined design: latency is the hand-off time, not a reply\n";
   if (batch != 0)
     out << "# batch row: each call hands over a batch of " << batch
         << " commands and gets every reply back; ops/s counts\n"

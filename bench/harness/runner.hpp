@@ -20,16 +20,27 @@
 // runner (open_loop.hpp: a fixed offered rate, latency measured from the intended start) is the
 // correction.
 //
-// Per client thread the hot loop is
+// A closed row is two passes over the same driver state, never one number from both:
 //
-//     drv.next(t);                      // untimed: draw the operation
-//     t0 = now(); drv.execute(t); t1 = now();
-//     histogram.record(t1 - t0);        // thread-local, no allocation
+//   throughput pass (untimed):   for each op: drv.next(t) or a pre-drawn op; drv.execute(t)
+//                                ops counted; the window read once at each end
+//   latency pass (timed, after): drv.next(t); t0 = now(); drv.execute(t); t1 = now();
+//                                histogram.record(t1 - t0)   (LatencyTimer: rdtscp or
+//                                steady_clock, latency_clock.hpp; its cost is the timer floor)
 //
-// a template over the driver: no virtual call, allocation or lock per operation. The clients
-// start together (a latch), warm up, then measure until the main thread (asleep meanwhile, so
-// it takes no core) raises the stop phase; clients poll it with a relaxed load once every
-// kOpsPerStopCheck operations. Per-thread histograms are merged after join.
+// Where the driver can draw operations ahead (kPredrawsOps: counter, cache), each client draws
+// kDrawnOps operations into its own buffer before the window and cycles through it, so the
+// throughput pass pays neither the generator nor the clock: a row's ops/s is the design plus
+// the driver's bookkeeping, which the `harness` row (an empty design, harness_rows.hpp) shows
+// alone. Other drivers (the order stream: its cancels depend on earlier replies) draw in the
+// loop, untimed.
+//
+// Both passes are templates over the driver: no virtual call, allocation or lock per
+// operation. The clients start together (a latch), warm up, then run each pass until the main
+// thread (asleep meanwhile, so it takes no core) moves the phase on; clients poll it with a
+// relaxed load once every kOpsPerStopCheck operations. For tests, RunOptions::calls_per_client
+// replaces the clock by a count: each pass runs exactly that many calls per client. Per-thread
+// histograms are merged after join.
 #pragma once
 
 #include <algorithm>
@@ -48,7 +59,9 @@
 #include <utility>
 #include <vector>
 
+#include "bench/harness/harness_rows.hpp"
 #include "bench/harness/histogram.hpp"
+#include "bench/harness/latency_clock.hpp"
 #include "bench/harness/timer.hpp"
 #include "comparisons/common/driver.hpp"
 #include "patterns/common/traits.hpp"
@@ -76,8 +89,20 @@ struct RunOptions {
   double min_warmup_seconds = 0.01;
   double max_warmup_seconds = 0.2;
 
+  // The closed rows' latency pass, after the throughput window: max(min_latency_seconds,
+  // latency_fraction * seconds).
+  double latency_fraction = 0.3;
+  double min_latency_seconds = 0.01;
+
+  // Tests: > 0 replaces every duration of a closed row by a count: no warm-up, then exactly
+  // this many calls per client untimed, then as many timed (independent of the machine's speed).
+  std::uint64_t calls_per_client = 0;
+
   double warmup_for(double seconds) const {
     return std::min(max_warmup_seconds, std::max(min_warmup_seconds, warmup_fraction * seconds));
+  }
+  double latency_for(double seconds) const {
+    return std::max(min_latency_seconds, latency_fraction * seconds);
   }
 };
 
@@ -122,9 +147,12 @@ struct RunResult {
   double throughput = 0;       // ops / wall_seconds (the achieved rate)
   // Closed loop: each operation's execute() time. Open loop: completion - intended start
   // (includes waiting behind earlier operations), plus the unissued operations (see open_loop.hpp).
+  // Closed loop: the latency pass's execute() times (not the throughput window's operations:
+  // their count is `ops`). Open loop: see below.
   LatencyHistogram histogram;
   LatencySummary latency;
   LatencySummary service;      // execute() time only; equal to `latency` for closed rows
+  bool predrawn = false;       // closed loop: the throughput pass cycled pre-drawn operations
   // Open loop: how the clients waited for each start, and the harness's own floor: the same
   // schedule (clients, rate, window, wait) with an empty operation, measured beside the row.
   OpenWait open_wait = OpenWait::sleep;
@@ -160,7 +188,7 @@ std::uint64_t commands_per_call(const Driver& driver) {
 
 namespace detail {
 
-enum class Phase : int { warmup, measure, stop };
+enum class Phase : int { warmup, measure, latency, stop };
 
 template <class Thread>
 inline constexpr bool kCanMoveThreadState =
@@ -176,51 +204,121 @@ struct ClientOutcome {
   std::string error;  // an exception escaped the driver or design
 };
 
+// kPredrawsOps<Driver>: the driver draws an operation ahead (`draw`, RNG only) and loads it
+// later (`next_drawn`: settles the previous reply, then takes the drawn operation).
+template <class Driver>
+inline constexpr bool kPredrawsOps = requires(Driver& d, typename Driver::Thread& t) {
+  typename Driver::Drawn;  // in the body, not the parameters: absent means false
+  { d.draw(t) } -> std::same_as<typename Driver::Drawn>;
+  d.next_drawn(t, d.draw(t));
+};
+
+// Operations per client buffer: enough that the cycle repeats rarely within a key space's
+// worth of draws, small enough (32-64 KiB) to stay in the core's L2 beside the design.
+inline constexpr std::size_t kDrawnOps = 4096;
+
+// OpSource: a client's next operation: the next of its pre-drawn buffer (cycled), or drawn now.
+template <class Driver>
+class OpSource {
+ public:
+  OpSource(Driver& driver, typename Driver::Thread& state) : driver_(driver), state_(state) {
+    if constexpr (kPredrawsOps<Driver>) {
+      ops_.reserve(kDrawnOps);
+      for (std::size_t i = 0; i < kDrawnOps; ++i) ops_.push_back(driver_.draw(state_));
+    }
+  }
+  void next() {
+    if constexpr (kPredrawsOps<Driver>) {
+      driver_.next_drawn(state_, ops_[i_]);
+      i_ = (i_ + 1) & (kDrawnOps - 1);
+    } else {
+      driver_.next(state_);
+    }
+  }
+
+ private:
+  static_assert((kDrawnOps & (kDrawnOps - 1)) == 0);
+  template <class D, bool = kPredrawsOps<D>>
+  struct DrawnOf {
+    struct type {};  // a driver that draws in the loop: no buffer
+  };
+  template <class D>
+  struct DrawnOf<D, true> {
+    using type = typename D::Drawn;
+  };
+  Driver& driver_;
+  typename Driver::Thread& state_;
+  std::vector<typename DrawnOf<Driver>::type> ops_;
+  std::size_t i_ = 0;
+};
+
+// closed_client_loop: warm-up, the untimed throughput pass, the timed latency pass (see the
+// file comment), each until the main thread moves `phase` on, or `calls` calls each when
+// calls > 0 (no warm-up).
 template <class Driver>
 void closed_client_loop(Driver& driver, typename Driver::Thread& state,
-                        const std::atomic<Phase>& phase, ClientOutcome& out) {
+                        const std::atomic<Phase>& phase, std::uint64_t calls,
+                        ClientOutcome& out) {
   // Locals, not `out`'s members: outcomes of neighbouring clients sit side by side in memory, and
   // writing count/sum/min/max there on every operation would share cache lines between cores.
   LatencyHistogram histogram;
+  const LatencyTimer timer;
+  OpSource<Driver> source(driver, state);  // draws the buffer now, before the window
   // A batch call is long (thousands of commands): look at the stop flag after each one.
   constexpr unsigned kCallsPerCheck = kRunsBatches<Driver> ? 1 : kOpsPerStopCheck;
   const std::uint64_t per_call = commands_per_call(driver);
   // Relaxed loads of `phase`: it carries no data (results travel through join), only "keep
-  // going"; it pairs with the main thread's relaxed stores in run_closed_loop.
-  while (phase.load(std::memory_order_relaxed) == Phase::warmup) {
-    for (unsigned k = 0; k < kCallsPerCheck; ++k) {
-      driver.next(state);
-      driver.execute(state);
-    }
+  // going"; it pairs with the main thread's relaxed stores in closed_window.
+  auto running = [&](Phase p) { return phase.load(std::memory_order_relaxed) == p; };
+  auto untimed = [&] {
+    source.next();
+    driver.execute(state);
+  };
+  auto timed = [&] {
+    source.next();
+    const std::uint64_t t0 = timer.now();
+    driver.execute(state);
+    histogram.record(timer.elapsed_ns(t0, timer.now()));
+  };
+  std::uint64_t done = 0;
+  if (calls > 0) {
+    for (; done < calls; ++done) untimed();
+    out.last_op_end = BenchClock::now();
+    for (std::uint64_t k = 0; k < calls; ++k) timed();
+  } else {
+    while (running(Phase::warmup))
+      for (unsigned k = 0; k < kCallsPerCheck; ++k) untimed();
+    do {
+      for (unsigned k = 0; k < kCallsPerCheck; ++k) untimed();
+      done += kCallsPerCheck;
+    } while (running(Phase::measure));
+    out.last_op_end = BenchClock::now();  // this client's end of the throughput window
+    do {  // at least one round: a client late to see the phase still records some
+      for (unsigned k = 0; k < kCallsPerCheck; ++k) timed();
+    } while (running(Phase::latency));
   }
-  std::uint64_t ops = 0;
-  BenchClock::time_point t1{};
-  do {
-    for (unsigned k = 0; k < kCallsPerCheck; ++k) {
-      driver.next(state);
-      const auto t0 = BenchClock::now();
-      driver.execute(state);
-      t1 = BenchClock::now();
-      histogram.record(elapsed_ns(t0, t1));
-    }
-    ops += kCallsPerCheck * per_call;
-  } while (phase.load(std::memory_order_relaxed) == Phase::measure);
   out.histogram = std::move(histogram);
-  out.ops = ops;
-  out.last_op_end = t1;
+  out.ops = done * per_call;
 }
 
 inline std::chrono::nanoseconds to_duration(double seconds) {
   return std::chrono::nanoseconds(static_cast<std::int64_t>(seconds * 1e9));
 }
 
+// What a load model's main body returns: the window's start, and whether the window ends at
+// the clients' last_op_end alone (closed: its latency pass follows) or also at the return.
+struct WindowSpan {
+  BenchClock::time_point start;
+  bool ends_at_clients = false;
+};
+
 // RowSession: one row's driver and client states, measured in one or more windows and verified
 // once at the end. Validates the arguments and builds the driver (the prefill) in its
 // constructor; window() starts `threads` clients together and runs
 //   client_body(driver, state, index, released, outcome)
 // on each (`released`: the clock when the clients were let go) and main_body(released) on the
-// calling thread (it returns the measurement window's start when the window is over; the window
-// ends then or at the last measured completion), then merges the outcomes. Between windows the
+// calling thread (it returns a WindowSpan when the window is over: the measurement's start, and
+// where it ends), then merges the outcomes. Between windows the
 // design sits idle with its state; a second window simply goes on from there. An exception in
 // a client becomes the window's verdict.
 template <WorkloadDriver Driver>
@@ -282,8 +380,10 @@ class RowSession {
     ready.wait();
     released = BenchClock::now();
     go.count_down();
-    const BenchClock::time_point start = main_body(released);
-    auto end = BenchClock::now();  // main_body returns when the window is over
+    const WindowSpan span = main_body(released);
+    const BenchClock::time_point start = span.start;
+    // main_body returns when the window is over; a closed window ends at its clients' ends.
+    auto end = span.ends_at_clients ? start : BenchClock::now();
     for (auto& c : clients) c.join();
 
     std::string errors;
@@ -313,6 +413,8 @@ class RowSession {
   // run after a window whose client threw: the state is then not one the check can judge.
   Verdict verify() {
     if (client_failed_) return {false, "not verified: a client threw"};
+    if constexpr (design_is_harness_row<Design>())
+      return {true, "empty design (the harness alone): nothing to check"};
     try {
       return driver_.verify(states_);
     } catch (const std::exception& e) {
@@ -358,17 +460,37 @@ RunResult run_row(const typename Driver::Params& params, unsigned threads, doubl
   return result;
 }
 
-// closed_window: the closed-loop main body: warm up, measure `seconds`, stop.
+// closed_window: the closed-loop main body: warm up, the throughput pass for `seconds`, the
+// latency pass, stop. With options.calls_per_client the clients count instead: it returns at
+// once.
 inline auto closed_window(std::atomic<Phase>& phase, double seconds, const RunOptions& options) {
-  return [&phase, seconds, options](BenchClock::time_point) {
+  return [&phase, seconds, options](BenchClock::time_point released) {
+    if (options.calls_per_client > 0) return WindowSpan{released, true};
     // Relaxed stores: see closed_client_loop. `phase` starts at warmup.
     std::this_thread::sleep_for(to_duration(options.warmup_for(seconds)));
     const auto start = BenchClock::now();
     phase.store(Phase::measure, std::memory_order_relaxed);
     std::this_thread::sleep_for(to_duration(seconds));
+    phase.store(Phase::latency, std::memory_order_relaxed);
+    std::this_thread::sleep_for(to_duration(options.latency_for(seconds)));
     phase.store(Phase::stop, std::memory_order_relaxed);
-    return start;
+    return WindowSpan{start, true};
   };
+}
+
+// closed_window_on: one closed window (both passes) on a session.
+template <WorkloadDriver Driver>
+RunResult closed_window_on(RowSession<Driver>& session, double seconds,
+                           const RunOptions& options) {
+  std::atomic<Phase> phase{Phase::warmup};
+  RunResult r = session.window(
+      [&](Driver& driver, typename Driver::Thread& state, unsigned, BenchClock::time_point,
+          ClientOutcome& out) {
+        closed_client_loop(driver, state, phase, options.calls_per_client, out);
+      },
+      closed_window(phase, seconds, options));
+  r.predrawn = kPredrawsOps<Driver>;
+  return r;
 }
 
 }  // namespace detail
@@ -380,12 +502,11 @@ inline auto closed_window(std::atomic<Phase>& phase, double seconds, const RunOp
 template <WorkloadDriver Driver>
 RunResult run_closed_loop(const typename Driver::Params& params, unsigned threads, double seconds,
                           std::uint64_t seed, const RunOptions& options = {}) {
-  std::atomic<detail::Phase> phase{detail::Phase::warmup};
-  return detail::run_row<Driver>(
-      params, threads, seconds, seed, LoadModel::closed, "run_closed_loop",
-      [&](Driver& driver, typename Driver::Thread& state, unsigned, BenchClock::time_point,
-          detail::ClientOutcome& out) { detail::closed_client_loop(driver, state, phase, out); },
-      detail::closed_window(phase, seconds, options));
+  detail::RowSession<Driver> session(params, threads, seconds, seed, LoadModel::closed,
+                                     "run_closed_loop");
+  RunResult result = detail::closed_window_on(session, seconds, options);
+  if (result.verdict.passed) result.verdict = session.verify();
+  return result;
 }
 
 // RowSeries: the rows of one design at one thread count: the repetitions of its closed row

@@ -1,13 +1,14 @@
 // timer.hpp: the clock every timed operation uses, and the timer floor it imposes.
 //
-//   BenchClock          - std::chrono::steady_clock (vDSO clock_gettime: ~20-30 ns a call on the
-//                         2-core machines here). Monotonic and comparable across cores, which a
-//                         raw rdtsc is not guaranteed to be in a VM; rdtscp (~10 ns) may come later
-//                         behind the same two functions.
+//   BenchClock          - std::chrono::steady_clock (vDSO clock_gettime: ~15-30 ns a call on the
+//                         2-core machines here): windows, warm-ups and open-loop timetables.
+//                         The closed rows' latency passes read LatencyTimer instead (rdtscp
+//                         where the TSC is invariant and monotonic across the cores, else this
+//                         clock: latency_clock.hpp).
 //   elapsed_ns          - nanoseconds between two readings.
-//   measure_timer_floor - the p50 of timing an empty operation through the same histogram:
-//                         the smallest latency a row can show. Results print it beside every
-//                         table; a p50 within a few floors measures mostly the clock.
+//   measure_timer_floor - the p50 of timing an empty operation through the same histogram and
+//                         LatencyTimer: the smallest latency a closed row can show. Results
+//                         print it; a p50 within a few floors measures mostly the clock.
 #pragma once
 
 #include <chrono>
@@ -15,6 +16,7 @@
 #include <ratio>
 
 #include "bench/harness/histogram.hpp"
+#include "bench/harness/latency_clock.hpp"
 
 namespace cp::bench {
 
@@ -34,15 +36,15 @@ struct TimerFloor {
   std::uint64_t samples = 0;
 };
 
-// measure_timer_floor: times `samples` empty operations exactly as the runner times one design
-// call (two clock readings around it, recorded into a LatencyHistogram).
+// measure_timer_floor: times `samples` empty operations exactly as a latency pass times one
+// design call (two LatencyTimer readings around it, recorded into a LatencyHistogram).
 inline TimerFloor measure_timer_floor(std::uint64_t samples = 200'000) {
   LatencyHistogram histogram;
+  const LatencyTimer timer;
   for (std::uint64_t i = 0; i < samples; ++i) {
-    const auto t0 = BenchClock::now();
+    const std::uint64_t t0 = timer.now();
     asm volatile("" ::: "memory");  // the empty operation: keeps the two reads apart
-    const auto t1 = BenchClock::now();
-    histogram.record(elapsed_ns(t0, t1));
+    histogram.record(timer.elapsed_ns(t0, timer.now()));
   }
   return {histogram.value_at_percentile(50), histogram.value_at_percentile(99), histogram.mean(),
           histogram.count()};

@@ -1,8 +1,9 @@
 // workloads.hpp: the workloads the comparison knows, and the tables each one prints.
 //
-//   Workload<DriverT, Designs, BatchRows> - a workload's driver template, the rows it runs (the
-//                                design registry, then its batch rows: batch_rows.hpp) and its
-//                                tables (a title and the params of each).
+//   Workload<DriverT, Designs, BatchRows, HarnessRow> - a workload's driver template, the rows
+//                                it runs (the design registry, then its batch rows:
+//                                batch_rows.hpp, then its `harness` row: harness_rows.hpp) and
+//                                its tables (a title and the params of each).
 //   registered_workloads(knobs) - every workload, in the order `compare` runs them, with the
 //                                params the knobs set (knobs.hpp; defaults: the drivers').
 //   for_each_workload / for_each_design - compile-time iteration (no virtual dispatch).
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "bench/harness/batch_rows.hpp"
+#include "bench/harness/harness_rows.hpp"
 #include "bench/harness/knobs.hpp"
 #include "comparisons/cache/designs.hpp"
 #include "comparisons/cache/driver.hpp"
@@ -28,9 +30,11 @@
 
 namespace cp::bench {
 
-template <template <class> class DriverT, class Designs, class BatchRows = std::tuple<>>
+template <template <class> class DriverT, class Designs, class BatchRows = std::tuple<>,
+          class HarnessRow = std::tuple<>>
 struct Workload {
-  using DesignRegistry = decltype(std::tuple_cat(std::declval<Designs>(), std::declval<BatchRows>()));
+  using DesignRegistry = decltype(std::tuple_cat(std::declval<Designs>(), std::declval<BatchRows>(),
+                                                 std::declval<HarnessRow>()));
   template <class D>
   using Driver = typename RowDriver<DriverT, D>::type;
   using Params = typename DriverT<std::tuple_element_t<0, Designs>>::Params;
@@ -44,9 +48,11 @@ struct Workload {
   std::vector<Table> tables;
 };
 
-using CounterWorkload = Workload<CounterDriver, CounterDesigns, CounterBatchRows>;
-using CacheWorkload = Workload<CacheDriver, CacheDesigns, CacheBatchRows>;
-using OrderWorkload = Workload<OrderDriver, OrderDesigns, OrderBatchRows>;
+using CounterWorkload =
+    Workload<CounterDriver, CounterDesigns, CounterBatchRows, std::tuple<HarnessCounter>>;
+using CacheWorkload = Workload<CacheDriver, CacheDesigns, CacheBatchRows, std::tuple<HarnessCache>>;
+using OrderWorkload =
+    Workload<OrderDriver, OrderDesigns, OrderBatchRows, std::tuple<HarnessOrderEngine>>;
 
 // One line per workload: its --workload name and its tables (title, params). The cache has a
 // table per mix that knobs.cache_mixes selects.

@@ -94,13 +94,29 @@ class CacheDriver {
   }
 
   // Untimed: settle the previous get, then draw the next operation (and build its value).
-  void next(Thread& t) {
-    settle(t);
+  void next(Thread& t) { next_drawn(t, draw(t)); }
+
+  // One operation drawn ahead of its turn (the harness's per-client buffer, runner.hpp).
+  struct Drawn {
+    Op op;
+    std::uint64_t key;
+  };
+
+  // Untimed: the next operation of t's stream (its generator only).
+  Drawn draw(Thread& t) {
     const auto roll = t.rng.below(100);
     const unsigned get_pct = params_.mix == CacheMix::read_heavy ? 90 : 50;
     const unsigned put_pct = params_.mix == CacheMix::read_heavy ? 9 : 45;
-    t.op = roll < get_pct ? Op::get : roll < get_pct + put_pct ? Op::put : Op::erase;
-    t.key = keys_.next(t.rng);
+    const Op op = roll < get_pct ? Op::get : roll < get_pct + put_pct ? Op::put : Op::erase;
+    return {op, keys_.next(t.rng)};
+  }
+
+  // Untimed: settle the previous get, then take `d` as the next operation. A put's value is
+  // made here, with this writer's next seq, so that a cycled buffer never repeats a version.
+  void next_drawn(Thread& t, const Drawn& d) {
+    settle(t);
+    t.op = d.op;
+    t.key = d.key;
     if (t.op == Op::put) t.value = make_cache_value(t.key, cache_version(t.writer, t.puts + 1));
   }
 

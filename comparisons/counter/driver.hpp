@@ -58,14 +58,34 @@ class CounterDriver {
     return t;
   }
 
+  // One operation drawn ahead of its turn (the harness's per-client buffer, runner.hpp).
+  struct Drawn {
+    Op op;
+    std::uint32_t key;
+  };
+
+  // Untimed: the next operation of t's stream (its generator only).
+  Drawn draw(Thread& t) {
+    const auto roll = t.rng.below(100);
+    const Op op = roll < params_.add_percent                        ? Op::add
+                  : roll < params_.add_percent + params_.get_percent ? Op::get
+                                                                      : Op::total;
+    return {op, static_cast<std::uint32_t>(keys_.next(t.rng))};
+  }
+
+  // Untimed: settle the previous read, then take `d` as the next operation.
+  void next_drawn(Thread& t, const Drawn& d) {
+    settle(t);
+    t.op = d.op;
+    t.key = d.key;
+  }
+
   // Untimed: settle the previous read, then draw the next operation.
   void next(Thread& t) {
     settle(t);
-    const auto roll = t.rng.below(100);
-    t.op = roll < params_.add_percent                        ? Op::add
-           : roll < params_.add_percent + params_.get_percent ? Op::get
-                                                               : Op::total;
-    t.key = static_cast<std::uint32_t>(keys_.next(t.rng));
+    const Drawn d = draw(t);
+    t.op = d.op;
+    t.key = d.key;
   }
 
   // Timed: exactly one design call.

@@ -119,6 +119,8 @@ def stage(stage_dir, repo=REPO, config=CONFIG, site_dir=None):
                 (docs / dest_rel).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(src, docs / dest_rel)
     settings = yaml.safe_load(config.read_text(encoding="utf-8"))
+    for name in settings.get("extra_css", []):  # the site's own stylesheets, beside the config
+        shutil.copy2(Path(config).parent / name, docs / name)
     settings["docs_dir"] = str(docs)
     settings["site_dir"] = str(Path(site_dir) if site_dir else stage_dir / "site")
     settings["nav"] = expand_nav(settings.get("nav", []), lesson_readmes(docs), docs)

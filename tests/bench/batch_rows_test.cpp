@@ -25,6 +25,11 @@ using cp::bench::CounterBatchAdapter;
 using cp::bench::OrderBatchAdapter;
 
 constexpr double kTinySeconds = 0.05;
+// The closed rows below run a count of batches, not a duration: each client runs exactly
+// kCallsPerClient batches untimed, then as many timed, however slow the build (TSan) or the
+// machine is. A duration let a slow batch decide how many batches a window held.
+constexpr std::uint64_t kCallsPerClient = 6;
+const cp::bench::RunOptions kCounted{.calls_per_client = kCallsPerClient};
 
 // Answers every add as applied but drops the adds to key 0 (the hottest Zipf key).
 class DropsKeyZeroInBatches : public cp::WorkStealingCounter {
@@ -55,14 +60,17 @@ bool contains(const std::string& text, const std::string& part) {
 template <class Row>
 void check_counts(const typename BatchDriver<Row>::Params& params, unsigned threads) {
   const std::uint64_t seed = cp::test::seed();
-  const auto r = cp::bench::run_closed_loop<BatchDriver<Row>>(params, threads, kTinySeconds, seed);
+  const auto r = cp::bench::run_closed_loop<BatchDriver<Row>>(params, threads, kTinySeconds, seed,
+                                                              kCounted);
   INFO(r.workload << " x" << threads << " seed " << seed << ": " << r.verdict.detail);
   REQUIRE(r.verdict.passed);
   REQUIRE(r.design == "work-stealing batch");
   REQUIRE(r.batched);
   REQUIRE(r.commands_per_call == params.batch);
-  REQUIRE(r.histogram.count() > 0);                       // one entry per batch...
-  REQUIRE(r.ops == r.histogram.count() * params.batch);  // ...and ops count the commands
+  // The latency pass records one entry per batch...
+  REQUIRE(r.histogram.count() == threads * kCallsPerClient);
+  // ...and the throughput pass's ops count its commands.
+  REQUIRE(r.ops == threads * kCallsPerClient * params.batch);
   REQUIRE(r.throughput == Approx(r.ops / r.wall_seconds));
   REQUIRE(contains(r.params, "batch=" + std::to_string(params.batch)));
 }
@@ -84,14 +92,14 @@ TEST_CASE("batch rows: the workload's check runs on the batch replies and can fa
   const std::uint64_t seed = cp::test::seed();
   const auto wrong = cp::bench::run_closed_loop<
       BatchDriver<BatchRow<DropsKeyZeroInBatches, CounterBatchAdapter>>>(
-      cp::CounterParams{.batch = 64}, 2, kTinySeconds, seed);
+      cp::CounterParams{.batch = 64}, 2, kTinySeconds, seed, kCounted);
   INFO("seed " << seed << ": " << wrong.verdict.detail);
   REQUIRE_FALSE(wrong.verdict.passed);
   REQUIRE(contains(wrong.verdict.detail, "keys off="));
 
   const auto failing = cp::bench::run_closed_loop<
       BatchDriver<BatchRow<ThrowsInBatches, CounterBatchAdapter>>>(
-      cp::CounterParams{.batch = 64}, 1, kTinySeconds, seed);
+      cp::CounterParams{.batch = 64}, 1, kTinySeconds, seed, kCounted);
   INFO(failing.verdict.detail);
   REQUIRE_FALSE(failing.verdict.passed);
   REQUIRE(contains(failing.verdict.detail, "commands failed in a batch"));

@@ -92,7 +92,10 @@ TEST_CASE("runner: every counter design passes its check at 1 and 2 threads", "[
       REQUIRE(r.threads == threads);
       REQUIRE(r.ops > 0);
       REQUIRE(r.ops % cp::bench::kOpsPerStopCheck == 0);
-      REQUIRE(r.histogram.count() == r.ops);  // every measured operation was recorded
+      // The latency pass (after the untimed window) recorded whole rounds of timed calls.
+      REQUIRE(r.histogram.count() > 0);
+      REQUIRE(r.histogram.count() % cp::bench::kOpsPerStopCheck == 0);
+      REQUIRE(r.predrawn);  // the counter driver draws ahead: the window cycled its buffer
       REQUIRE(r.wall_seconds >= kTinySeconds);
       REQUIRE(r.throughput == Approx(r.ops / r.wall_seconds));
       REQUIRE(r.latency.p50 <= r.latency.p99);
@@ -145,7 +148,7 @@ TEST_CASE("compare: counter end to end prints a passing table and writes CSV", "
   REQUIRE(status == 0);
   for (const char* part : {"timer floor:", "machine:", "build:", "deadlock detection OFF",
                            "== counter ==", "keys=64", "design", "threads", "ops/s", "p50", "p99",
-                           "p99.9", "max", "vs ref", "check", "reference", "mutex", "1.00x",
+                           "vs ref", "check", "reference", "mutex", "harness", "1.00x",
                            "pass", "all passed"})
     REQUIRE(contains(text, part));
   REQUIRE_FALSE(contains(text, "FAIL"));

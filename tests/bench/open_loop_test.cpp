@@ -167,6 +167,17 @@ TEST_CASE("open loop: the sweep plans each open row right after its closed row",
   REQUIRE(cp::bench::plan_design_rows(o, false) ==
           std::vector<PlannedRow>{{1, LoadModel::closed, 0}, {1, LoadModel::open, 50},
                                   {1, LoadModel::open, 90}});
+  // A design that owns a thread: 2 clients + 1 owned do not fit in 2 cores, so its open rows
+  // also run with 1 client (it fits), after the closed row at 1; the 2-client rows stay.
+  o.cores = 2;
+  REQUIRE(cp::bench::plan_design_rows(o, true, 1) ==
+          std::vector<PlannedRow>{{1, LoadModel::closed, 0}, {1, LoadModel::open, 50},
+                                  {1, LoadModel::open, 90}, {2, LoadModel::closed, 0},
+                                  {2, LoadModel::open, 50}, {2, LoadModel::open, 90},
+                                  {4, LoadModel::closed, 0}, {8, LoadModel::closed, 0}});
+  // On 4 cores 2 + 1 fit: nothing is added.
+  o.cores = 4;
+  REQUIRE(cp::bench::plan_design_rows(o, true, 1) == expected);
   // Closed only: no open rows anywhere.
   o.load = cp::bench::LoadSelection::closed;
   o.open_threads.clear();
@@ -246,20 +257,18 @@ TEST_CASE("open loop: coordinated omission: the closed-loop p99 hides a periodic
   REQUIRE(open.service.p99 < 1'000'000);
 }
 
-TEST_CASE("open loop: clients never spin where the cores are not left over", "[unit]") {
+TEST_CASE("open loop: clients spin only where they fit beside the design's threads", "[unit]") {
   using cp::bench::choose_open_wait;
-  // 2 cores: whatever the clients and owned threads, sleep.
-  for (unsigned clients = 1; clients <= 8; ++clients)
-    for (unsigned owned = 0; owned <= 3; ++owned) {
-      INFO(clients << " clients, " << owned << " owned threads");
-      REQUIRE(choose_open_wait(clients, owned, 2) == OpenWait::sleep);
-      REQUIRE(choose_open_wait(clients, owned, 1) == OpenWait::sleep);
-    }
-  // More cores: spin only while clients + owned + one spare core fit.
-  REQUIRE(choose_open_wait(2, 0, 4) == OpenWait::spin_tail);
-  REQUIRE(choose_open_wait(2, 1, 4) == OpenWait::sleep);   // 2 + 1 + 1 = 4, not < 4
-  REQUIRE(choose_open_wait(4, 2, 8) == OpenWait::spin_tail);
-  REQUIRE(choose_open_wait(6, 1, 8) == OpenWait::sleep);
+  // Clients + owned threads within the cores: spin; beyond them (oversubscribed): sleep.
+  for (unsigned cores : {1u, 2u, 4u, 8u})
+    for (unsigned clients = 1; clients <= 8; ++clients)
+      for (unsigned owned = 0; owned <= 3; ++owned) {
+        INFO(clients << " clients, " << owned << " owned threads, " << cores << " cores");
+        REQUIRE(choose_open_wait(clients, owned, cores) ==
+                (clients + owned <= cores ? OpenWait::spin_tail : OpenWait::sleep));
+      }
+  REQUIRE(choose_open_wait(1, 1, 2) == OpenWait::spin_tail);  // single-writer, one client
+  REQUIRE(choose_open_wait(2, 1, 2) == OpenWait::sleep);      // ...two: 3 runnable on 2 cores
   // The options override the choice either way; unset, they defer to it.
   cp::bench::RunOptions options;
   options.cores = 16;
@@ -315,7 +324,7 @@ TEST_CASE("open loop: the knee is measured against the larger of the light p50 a
 TEST_CASE("open loop: every open row of a series carries its floor and wait policy", "[unit]") {
   const std::uint64_t seed = cp::test::seed();
   cp::bench::RunOptions options;
-  options.cores = 2;  // as on the project's machine: clients sleep
+  options.cores = 1;  // 2 clients on 1 core: oversubscribed, the clients sleep
   cp::bench::RowSeriesSession<cp::CounterDriver<cp::MutexCounter>> series(
       cp::CounterParams{}, 2, 0.05, seed, options);
   const auto closed = series.measure_closed();

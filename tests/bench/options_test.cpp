@@ -249,6 +249,25 @@ TEST_CASE("options: flags, csv, out, unknown and incomplete options", "[unit]") 
   parse_error({"--threads", "2", "--workload"});
 }
 
+TEST_CASE("options: a design name's spaces may be written as '-'; --help states the profile's "
+          "knob values", "[unit]") {
+  const cp::bench::Catalogue catalogue{{"counter", {"reference", "work-stealing batch"}}};
+  const auto parsed =
+      cp::bench::parse_compare_options({"--design", "work-stealing-batch"}, catalogue, 2);
+  REQUIRE(parsed.options);
+  REQUIRE(parsed.options->designs == std::vector<std::string>{"work-stealing batch"});
+  REQUIRE_FALSE(cp::bench::parse_compare_options({"--design", "work-stealing-bat"}, catalogue, 2)
+                    .options);
+  const auto quick = cp::bench::parse_compare_options({"--profile", "quick"}, catalogue, 2);
+  REQUIRE(quick.options);
+  const std::string usage = cp::bench::compare_usage(*quick.options);
+  INFO(usage);
+  REQUIRE(usage.find("(quick profile: 10000)") != std::string::npos);  // cache.key_space
+  const auto standard = cp::bench::parse_compare_options({}, catalogue, 2);
+  REQUIRE(cp::bench::compare_usage(*standard.options).find("(default profile: 20000)") !=
+          std::string::npos);
+}
+
 TEST_CASE("options: usage names every option", "[unit]") {
   const std::string usage = cp::bench::compare_usage();
   for (const char* option :

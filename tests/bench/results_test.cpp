@@ -177,9 +177,19 @@ TEST_CASE("results: compare --out writes rows.csv, percentiles.csv, results.json
   // The terminal: the profile, every knob, the load column, progress with an ETA.
   const std::string text = terminal.str();
   for (const char* part : {"profile:     default", "knobs:", "counter.theta=0.5", "order.cross=20",
-                           "timer floor:", "load", "open 50%", "open 80%", "closed", "svc p99",
-                           "run", "results: " })
+                           "timer floor:", "clock:", "load", "open 50%", "open 80%", "closed",
+                           "floor ", "results: " })
     REQUIRE(text.find(part) != std::string::npos);
+  // Every line of the terminal's tables fits 120 columns; the long columns are in tables.txt.
+  std::istringstream terminal_lines(text);
+  for (std::string line; std::getline(terminal_lines, line);) {
+    if (line.rfind("results: ", 0) == 0 || line.rfind("CSV: ", 0) == 0) continue;  // paths
+    INFO(line);
+    REQUIRE(line.size() <= 120);
+  }
+  const std::string tables = read_all(dir / "tables.txt");
+  for (const char* part : {"svc p99", "p99.9", "run", "== counter =="})
+    REQUIRE(tables.find(part) != std::string::npos);
   REQUIRE(progress.str().find("ETA") != std::string::npos);
 
   // summary.txt is exactly what the terminal got.

@@ -189,7 +189,12 @@ class ReportOnFixture(unittest.TestCase):
         for d in designs:
             self.assertIn(f"| {d}", self.page, d)
         self.assertIn("Intel(R) Xeon(R) Processor (synthetic fixture), 2 cores", self.page)
-        self.assertIn("| counter.keys | `64` |", self.page)
+        self.assertIn("`counter.keys=64`", self.page)
+        # The decision tables come first, the machine last; the README is a link.
+        self.assertLess(self.page.index("### Decisions: counter"), self.page.index("## counter"))
+        self.assertLess(self.page.index("## order"), self.page.index("## Machine and knobs"))
+        self.assertIn("[bench/README.md](../bench/README.md)", self.page)
+        self.assertNotIn("| | |", self.page)  # no table with an empty header row
 
     def test_decision_table_picks_the_designs_the_fixture_makes_win(self):
         tables = decision_tables(self.page)
@@ -219,16 +224,18 @@ class ReportOnFixture(unittest.TestCase):
 
     def test_knee_sentence_for_every_design_with_open_rows(self):
         # The issue asks for "the offered rate at which each design's p99 exceeds 10x its p50".
-        self.assert_knee_line(r"2 client threads, \*\*mutex\*\*: p99 exceeds 10x p50 at "
-                              r"offered rate 4\.9\d M/s \(80% of its closed-loop rate\)")
+        self.assert_knee_line(r"2 client threads, \*\*mutex\*\*: p99 exceeds 10x its light-load "
+                              r"service time at offered rate 4\.9\d M/s \(80% of its "
+                              r"closed-loop rate\)")
         self.assert_knee_line(r"2 client threads, \*\*single-writer\*\*: p99 exceeds 10x "
-                              r"p50 at offered rate [\d.]+ M/s \(95%")
+                              r"its light-load service time at offered rate [\d.]+ M/s \(95%")
         self.assert_knee_line(r"2 client threads, \*\*mutex-striped\*\*: p99 stays within "
-                              r"10x p50")
+                              r"10x its light-load service time")
         # Saturation: p50 and p99 grew together (p99 only 3x its own p50), yet 60x the p50
         # at light load: the knee must be found there.
         self.assert_knee_line(r"2 client threads, \*\*single-writer-sharded\*\*: p99 "
-                              r"exceeds 10x p50 at offered rate [\d.]+ M/s \(95%")
+                              r"exceeds 10x its light-load service time at offered rate "
+                              r"[\d.]+ M/s \(95%")
         for design in ("mutex", "mutex-striped", "rwlock-std", "rwlock-absl", "single-writer",
                        "single-writer-sharded"):
             self.assertIn(f"8 client threads, **{design}**: p99 ", self.page)
@@ -416,16 +423,52 @@ class RulesDecideFromNumbers(unittest.TestCase):
                     r[h.index("floor_p50_ns")] = str(floor_p99 // 4)
         edit_rows(self.rows_path, edit)
 
-    def test_a_p99_the_harness_alone_reaches_is_not_a_knee(self):
-        # mutex's counter knee is at 80% (p99 14x its p50). A harness floor whose p99 is 2x the
-        # design's light-load p50 lifts the bar to 20x: no knee at 80% any more, the 95% row
-        # (60x) still is one, and the sentence says the floor set the bar.
+    def set_open_service(self, table, design, threads, service_p99):
+        def edit(rows):
+            h = rows[0]
+            for c in ("service_p50_ns", "service_p99_ns"):
+                if c not in h:
+                    h.append(c)
+                    for r in rows[1:]:
+                        r.append("")
+            for r in rows[1:]:
+                d = dict(zip(h, r))
+                if (d["table"], d["design"], d["threads"], d["load"]) == \
+                        (table, design, str(threads), "open"):
+                    r[h.index("service_p99_ns")] = str(service_p99)
+                    r[h.index("service_p50_ns")] = str(service_p99 // 3)
+        edit_rows(self.rows_path, edit)
+
+    def test_a_row_below_the_harness_floor_is_not_ranked(self):
+        # mutex's counter knee is at 80%. With a harness floor above its own (execute()) p99 at
+        # every rate, no row of it can be resolved: no knee, no kept load, and the load pick
+        # names it as below the floor instead of ranking it.
         k = self.knee("counter", "mutex", 2)
         self.assertEqual(k.knee_row.rate_percent, 80)
-        self.set_open_floor("counter", "mutex", 2, int(2 * k.light_p50))
+        self.set_open_service("counter", "mutex", 2, 100)
+        self.set_open_floor("counter", "mutex", 2, 20_000)
         k = self.knee("counter", "mutex", 2)
-        self.assertEqual(k.knee_row.rate_percent, 95)
-        self.assertIn("p99 exceeds 10x the harness floor's p99 at offered rate", k.describe())
+        self.assertEqual(k.rows, [])
+        self.assertEqual(len(k.unresolved), 4)
+        self.assertIsNone(k.knee_row)
+        self.assertIsNone(k.kept_row)
+        self.assertIn("below the harness floor", k.describe())
+        from cp_report.decide import decide_table
+        from cp_report.load import load_results
+        results = load_results(self.tmp)
+        table = next(t for t in results.tables if t.name == "counter")
+        pick = next(p for p in decide_table(results, table) if p.key == "knee-2")
+        self.assertIn("mutex (below the harness floor)", pick.untrusted)
+        self.assertNotIn("mutex", {c.design for c in pick.winners})
+
+    def test_a_kept_load_is_judged_against_the_light_load_service_time(self):
+        # A floor far above the light-load p50 no longer lifts the bar: mutex's knee stays at
+        # 80% (p99 14x its light-load p50) whatever the floor, as long as the rows resolve.
+        self.set_open_floor("counter", "mutex", 2, 50_000)
+        k = self.knee("counter", "mutex", 2)
+        self.assertEqual(k.knee_row.rate_percent, 80)
+        self.assertIn("p99 exceeds 10x its light-load service time at offered rate",
+                      k.describe())
 
     def test_the_floor_does_not_hide_a_stall(self):
         # A 10 ms stall at the lightest rate, beside a floor of tens of microseconds: found at
@@ -442,7 +485,7 @@ class RulesDecideFromNumbers(unittest.TestCase):
         edit_rows(self.rows_path, edit)
         k = self.knee("counter", "mutex-striped", 2)
         self.assertEqual(k.knee_row.rate_percent, 10)
-        self.assertIn("p99 exceeds 10x the harness floor's p99", k.describe())
+        self.assertIn("p99 exceeds 10x its light-load service time", k.describe())
 
     def test_rows_without_the_floor_columns_use_the_light_p50_alone(self):
         from cp_report.load import load_results

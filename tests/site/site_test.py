@@ -45,6 +45,14 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--disable-dev-shm-usage"]
 
 
+# The layout checks (Checker.layout_problems) at a common desktop window.
+WINDOW = (1400, 1000)
+RESULTS_PAGE = "docs/results.html"
+RESULTS_MAX_HEIGHT = 15_000    # px: a reader scrolls 15 screens at most
+DECISIONS_WITHIN = 2 * WINDOW[1]  # the first decision table starts within two screens
+MIN_IMAGE_SCALE = 0.8          # an image shown at >= 0.8 x its natural width keeps its text
+
+
 def load_site_module():
     import importlib.util
     spec = importlib.util.spec_from_file_location("cp_site", REPO / "docs" / "site" / "build_site.py")
@@ -95,7 +103,9 @@ def start_browser(profile_dir):
         opts.add_argument(flag)
     opts.add_argument(f"--user-data-dir={profile_dir}")
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    driver.set_window_size(*WINDOW)
+    return driver
 
 
 class Checker:
@@ -185,6 +195,42 @@ class Checker:
                     continue
             if not (w and h):
                 problems.append(f"image does not render: {src} ({w}x{h})")
+        return problems + self.layout_problems(url)
+
+    def layout_problems(self, url):
+        """At WINDOW: no table or code block scrolls sideways, every image is shown at >=
+        MIN_IMAGE_SCALE of its natural width; the results page is under RESULTS_MAX_HEIGHT
+        and its first decision table starts within DECISIONS_WITHIN."""
+        d = self.driver
+        problems = []
+        wide = d.execute_script(
+            "return Array.from(document.querySelectorAll("
+            "'.md-typeset__scrollwrap, .md-typeset pre > code'), e => "
+            "[e.className || e.tagName, e.scrollWidth, e.clientWidth, "
+            " (e.textContent || '').trim().slice(0, 50)])"
+            ".filter(x => x[1] > x[2] + 1);")
+        for cls, sw, cw, text in wide:
+            problems.append(f"wider than its column ({sw} > {cw} px): {cls}: {text!r}")
+        small = d.execute_script(
+            "return Array.from(document.images, i => [i.currentSrc || i.src, i.naturalWidth,"
+            " i.getBoundingClientRect().width]).filter(x => x[1] > 0 && x[2] > 0);")
+        for src, natural, shown in small:
+            if shown < MIN_IMAGE_SCALE * natural:
+                problems.append(f"image shrunk to {shown:.0f} of {natural} px (text would be "
+                                f"illegible): {src}")
+        if url.endswith(RESULTS_PAGE):
+            height = d.execute_script("return document.documentElement.scrollHeight;")
+            if height >= RESULTS_MAX_HEIGHT:
+                problems.append(f"results page is {height} px tall (limit {RESULTS_MAX_HEIGHT})")
+            top = d.execute_script(
+                "const h = Array.from(document.querySelectorAll('h3')).find("
+                "  e => e.textContent.startsWith('Decisions:'));"
+                "return h ? h.getBoundingClientRect().top + window.scrollY : null;")
+            if top is None:
+                problems.append("results page has no decision table")
+            elif top > DECISIONS_WITHIN:
+                problems.append(f"the first decision table starts at {top:.0f} px "
+                                f"(limit {DECISIONS_WITHIN})")
         return problems
 
     def search_finds(self, word, page_path):
@@ -258,6 +304,10 @@ FIXTURE = {
 </body></html>""",
     "good.html": """<!doctype html><html><head><title>good</title><link rel="icon" href="data:,"></head><body>
 <p id="here">here</p></body></html>""",
+    "layout.html": """<!doctype html><html><head><title>layout</title><link rel="icon" href="data:,">
+<style>pre > code { display: block; overflow: auto; width: 300px; }</style></head><body>
+<div class="md-typeset"><pre><code>{long}</code></pre></div>
+<img src="ok.svg" alt="shrunk" style="width: 10px"></body></html>""",
     "ok.svg": """<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20">
 <rect width="40" height="20" fill="#8c8"/></svg>""",
 }
@@ -270,10 +320,16 @@ def self_test(driver, work):
     # A second server plays "another origin" (a CDN) without touching the network.
     with Server(root) as srv, Server(root) as other:
         for name, text in FIXTURE.items():
-            (root / name).write_text(text.replace("{other}", other.base), encoding="utf-8")
+            (root / name).write_text(text.replace("{other}", other.base)
+                                     .replace("{long}", "x" * 400), encoding="utf-8")
         checker = Checker(driver, srv.base)
         problems = checker.check_page(srv.base + "index.html")
         good = checker.check_page(srv.base + "good.html")
+        layout = checker.check_page(srv.base + "layout.html")
+    for want in ("wider than its column", "image shrunk"):
+        if not any(want in p for p in layout):
+            print(f"self-test FAILED: a layout fault is not reported: {want}; got {layout}")
+            return False
     wanted = [f"broken link: {srv.base}missing.html",
               f"broken anchor: {srv.base}good.html#nowhere",
               f"broken image: {srv.base}gone.svg",

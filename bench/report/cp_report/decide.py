@@ -28,13 +28,14 @@ The rules (the page repeats them; bench/report/README.md explains why):
   * Where actor rows were measured (our actor family, CAF's "caf" rows), one more situation
     ranks them among themselves at cores: which actor runtime, for a reader who has chosen
     message passing; the other situations rank them with every design.
-  * A design's open-loop knee: sweeping the offered rate upward, the first rate at which its
-    p99 exceeds 10x max(its p50 at the lightest rate measured, the harness floor's p99 at that
-    rate). The light-load p50, not the row's own: at saturation open-loop latencies all grow
-    together, and the ratio within one row would hide the collapse. The floor (the same
-    schedule with an empty operation, measured beside each open row): a p99 the harness alone
-    reaches is the client's wake-up, not the design. The load it keeps is the highest offered
-    rate below the knee at which it also achieved >= 90% of the offered rate.
+  * Open rows the harness cannot resolve (the floor's p99, the same schedule with an empty
+    operation, above the design's own execute() p99: the clients' wake-up makes the tail) are
+    shown, labelled "below the harness floor", and never ranked.
+  * A design's open-loop knee, among its resolvable rows: sweeping the offered rate upward, the
+    first rate at which its p99 exceeds 10x its own light-load service time (the execute() p50
+    at the lightest resolvable rate; the row's p50 where the file has no service column). The
+    load it keeps is the highest offered rate below the knee at which it also achieved >= 90%
+    of the offered rate; the highest kept rate wins.
 """
 
 from dataclasses import dataclass, field
@@ -66,15 +67,16 @@ RULES_TEXT = [
     "passing and asks which runtime; every other situation ranks them with all designs.",
     "*At cores* is the highest measured client thread count <= the machine's cores; "
     "*oversubscribed* is the highest measured thread count when it exceeds the cores.",
-    f"*Knee*: sweeping a design's offered rate upward (open loop, latency from the intended "
-    f"start), the first rate at which its p99 exceeds {TAIL_FACTOR:g}x the larger of its p50 at "
-    f"the lightest rate and the harness floor's p99 at that rate (the floor: the same "
-    f"schedule with an empty operation, measured beside each open row; a p99 the harness "
-    f"alone reaches is the clients' wake-up, not the design). The light-load p50, not the "
-    f"row's own: at saturation all open-loop latencies grow together, so the ratio within one "
-    f"row would hide the collapse. The load a design *keeps* is the highest offered rate below "
-    f"its knee at which it also achieved >= {KEPT_ACHIEVED_FRACTION:.0%} of the offered rate; "
-    f"the highest kept rate wins.",
+    "*Below the harness floor*: an open row whose floor p99 (the harness alone: the same "
+    "schedule with an empty operation, measured beside it) exceeds the design's own p99 "
+    "(execute() time) shows the clients' wake-up, not the design: it is labelled and not "
+    "ranked. *Oversubscribed* open rows (clients + owned threads above the cores) are kept and "
+    "labelled.",
+    f"*Knee*: sweeping a design's offered rate upward over its resolvable open rows (latency "
+    f"from the intended start), the first rate at which its p99 exceeds {TAIL_FACTOR:g}x its "
+    f"own light-load service time (the execute() p50 at the lightest resolvable rate). The load "
+    f"a design *keeps* is the highest offered rate below its knee at which it also achieved >= "
+    f"{KEPT_ACHIEVED_FRACTION:.0%} of the offered rate; the highest kept rate wins.",
 ]
 
 
@@ -196,41 +198,35 @@ class Knee:
     knee_row: object = None  # the first row past knee_threshold, or None
     kept_row: object = None  # the highest row below the knee that kept the rate, or None
     failed: list = field(default_factory=list)  # rows whose check failed
+    unresolved: list = field(default_factory=list)  # rows below the harness floor (not judged)
 
     def describe(self):
         """The issue's sentence: "p99 exceeds 10x p50 at offered rate X" (or that it did not);
         "10x the harness floor's p99" where the floor set the bar."""
+        if not self.rows:
+            return ("every row is below the harness floor (floor p99 above the design's own "
+                    "p99): not judged on this machine")
         if self.knee_row is not None:
             r = self.knee_row
-            floor = r.floor_p99_ns or 0
-            if floor > self.light_p50:
-                what = "the harness floor's p99"
-                base = (f"floor p99 {format_ns(floor)} at that rate (p50 "
-                        f"{format_ns(self.light_p50)} at "
-                        f"{format_percent(self.rows[0].rate_percent)})")
-            elif r is not self.rows[0]:
-                what = "p50"
-                base = (f"p50 {format_ns(self.light_p50)} at "
-                        f"{format_percent(self.rows[0].rate_percent)} (its own p50: "
-                        f"{format_ns(r.p50_ns)})")
-            else:
-                what = "p50"
-                base = f"its p50 {format_ns(r.p50_ns)}"
-            return (f"p99 exceeds {TAIL_FACTOR:g}x {what} at offered rate "
+            text = (f"p99 exceeds {TAIL_FACTOR:g}x its light-load service time at offered rate "
                     f"{format_rate(r.offered_per_s)}/s ({format_percent(r.rate_percent)} of its "
-                    f"closed-loop rate): p99 {format_ns(r.p99_ns)} vs {base}")
-        top = self.rows[-1]
-        text = (f"p99 stays within {TAIL_FACTOR:g}x p50 up to the highest offered rate "
-                f"measured, {format_rate(top.offered_per_s)}/s "
-                f"({format_percent(top.rate_percent)}): p99 {format_ns(top.p99_ns)}, "
-                f"p50 {format_ns(top.p50_ns)}")
-        if top.floor_p99_ns:
-            text += f", harness floor p99 {format_ns(top.floor_p99_ns)}"
-        short = [r for r in self.rows if not kept_rate(r)]
-        if short:
-            text += "; but it achieved only " + ", ".join(
-                f"{r.achieved_per_s / r.offered_per_s:.0%} of the offered rate at "
-                f"{format_percent(r.rate_percent)}" for r in short)
+                    f"closed-loop rate): p99 {format_ns(r.p99_ns)} vs service "
+                    f"{format_ns(self.light_p50)} at "
+                    f"{format_percent(self.rows[0].rate_percent)}")
+        else:
+            top = self.rows[-1]
+            text = (f"p99 stays within {TAIL_FACTOR:g}x its light-load service time up to the "
+                    f"highest resolvable rate, {format_rate(top.offered_per_s)}/s "
+                    f"({format_percent(top.rate_percent)}): p99 {format_ns(top.p99_ns)}, "
+                    f"service {format_ns(self.light_p50)}")
+            short = [r for r in self.rows if not kept_rate(r)]
+            if short:
+                text += "; but it achieved only " + ", ".join(
+                    f"{r.achieved_per_s / r.offered_per_s:.0%} of the offered rate at "
+                    f"{format_percent(r.rate_percent)}" for r in short)
+        if self.unresolved:
+            text += "; below the harness floor at " + ", ".join(
+                format_percent(r.rate_percent) for r in self.unresolved)
         return text
 
 
@@ -238,10 +234,15 @@ def kept_rate(row):
     return row.achieved_per_s >= KEPT_ACHIEVED_FRACTION * row.offered_per_s
 
 
+def light_service(row):
+    """A row's own service time: its execute() p50, or its p50 where the file has none."""
+    return row.service_p50_ns if row.service_p50_ns is not None else row.p50_ns
+
+
 def knee_threshold(row, light_p50):
-    """The p99 above which `row` is past the knee: 10x the larger of the design's p50 at the
-    lightest rate and the harness floor's p99 at the row's rate (0 when the file has none)."""
-    return TAIL_FACTOR * max(light_p50, row.floor_p99_ns or 0)
+    """The p99 above which `row` is past the knee: 10x the design's own light-load service
+    time (`row` is only used for its design's identity; the floor no longer enters)."""
+    return TAIL_FACTOR * light_p50
 
 
 def _exceeds(row, light_p50):
@@ -249,7 +250,8 @@ def _exceeds(row, light_p50):
 
 
 def knees(table, threads):
-    """The Knee of every design with open-loop rows at `threads` in `table`, in design order."""
+    """The Knee of every design with open-loop rows at `threads` in `table`, in design order;
+    rows below the harness floor are set aside (Knee.unresolved), never judged."""
     by_design = {}
     for r in table.open_rows():
         if r.threads == threads:
@@ -257,10 +259,13 @@ def knees(table, threads):
     out = []
     for design, rows in by_design.items():
         rows.sort(key=lambda r: r.offered_per_s)
+        resolvable = [r for r in rows if not r.below_floor]
         k = Knee(design=design, threads=threads, pipelined=any(r.hand_off for r in rows),
-                 rows=rows, light_p50=rows[0].p50_ns,
-                 failed=[r for r in rows if not r.passed])
-        for r in rows:
+                 rows=resolvable,
+                 light_p50=light_service(resolvable[0]) if resolvable else 0.0,
+                 failed=[r for r in rows if not r.passed],
+                 unresolved=[r for r in rows if r.below_floor])
+        for r in resolvable:
             if _exceeds(r, k.light_p50):
                 k.knee_row = r
                 break
@@ -272,11 +277,12 @@ def knees(table, threads):
 
 def _pick_knee(table, threads, at_cores):
     where = "at cores" if threads == at_cores else "oversubscribed" if threads > at_cores else ""
-    situation = (f"Highest offered load kept with p99 <= {TAIL_FACTOR:g}x p50, "
+    situation = (f"Highest offered load kept with p99 <= {TAIL_FACTOR:g}x the light-load "
+                 f"service time, "
                  f"{threads} client thread{'s' if threads > 1 else ''}"
                  + (f" ({where})" if where else ""))
     pick = Pick(key=f"knee-{threads}", situation=situation, figure="load")
-    ks = [k for k in knees(table, threads) if not k.pipelined]
+    ks = [k for k in knees(table, threads) if not k.pipelined and not k.design == "harness"]
     pick.excluded = sorted(k.design for k in ks if k.failed)
     candidates = []
     for k in ks:
@@ -303,6 +309,9 @@ def _pick_knee(table, threads, at_cores):
                             f"{w.light_p50 / fastest:.0f}x the fastest design's "
                             f"({format_ns(w.light_p50)} vs {format_ns(fastest)}): a relative "
                             f"rule favours designs slow at every load; compare the p99 values")
+    unresolved = sorted(k.design for k in ks if not k.rows)
+    if unresolved:
+        pick.untrusted = [f"{d} (below the harness floor)" for d in unresolved]
     if not ks:
         pick.empty_reason = "no synchronous open-loop rows"
     elif not pick.winners:

@@ -31,7 +31,8 @@ ROWS_COLUMNS = (
 # policy and harness floor). Read when present; an older rows.csv without them reads as one
 # repetition per row, spread unknown, no floor.
 OPTIONAL_ROWS_COLUMNS = ("repeats", "ops_per_s_min", "ops_per_s_max", "spread", "wide_spread",
-                         "open_wait", "floor_p50_ns", "floor_p99_ns", "batch")
+                         "open_wait", "floor_p50_ns", "floor_p99_ns", "batch",
+                         "service_p50_ns", "service_p99_ns")
 
 PERCENTILES_COLUMNS = (
     "run_id", "workload", "table", "design", "threads", "load", "rate_percent", "percentile",
@@ -97,6 +98,8 @@ class Row:
     floor_p50_ns: float = None  # open rows: the harness alone at the same schedule
     floor_p99_ns: float = None
     batch: int = None         # a batch row: commands per call (its latency is per batch)
+    service_p50_ns: float = None  # execute() time only (open rows: without the wait)
+    service_p99_ns: float = None
     line: int = 0             # where it was read, for messages
     curve: list = field(default_factory=list)  # [(percentile, latency_ns)], ascending
 
@@ -104,6 +107,24 @@ class Row:
     def is_reference(self):
         """The sequential reference: the speed-of-light baseline, not a contender."""
         return self.family == "reference" or not self.thread_safe
+
+    @property
+    def is_harness(self):
+        """The `harness` row: an empty design driven like the others (the harness's ceiling)."""
+        return self.design == "harness"
+
+    @property
+    def below_floor(self):
+        """An open row the harness cannot resolve: the floor's p99 (the same schedule, an empty
+        operation) is above the design's own p99 (execute() time). Shown, never ranked."""
+        if self.closed or self.floor_p99_ns is None or self.service_p99_ns is None:
+            return False
+        return self.floor_p99_ns > self.service_p99_ns
+
+    @property
+    def oversubscribed(self):
+        """More runnable threads (clients + owned) than cores."""
+        return self.runnable_threads > self.cores
 
     @property
     def closed(self):
@@ -147,7 +168,14 @@ class Table:
     def reference_row(self):
         """The 1-thread closed-loop reference row: what "vs ref" divides by."""
         for r in self.closed_rows():
-            if r.is_reference and r.threads == 1:
+            if r.is_reference and not r.is_harness and r.threads == 1:
+                return r
+        return None
+
+    def harness_row(self, threads=1):
+        """The closed `harness` row at `threads`, or None."""
+        for r in self.closed_rows():
+            if r.is_harness and r.threads == threads:
                 return r
         return None
 
@@ -259,6 +287,7 @@ OPTIONAL_ROW_PARSERS = {
     "spread": _optional_number, "wide_spread": _flag,
     "open_wait": lambda v: v or None, "floor_p50_ns": _optional_number,
     "floor_p99_ns": _optional_number, "batch": lambda v: int(v) if v else None,
+    "service_p50_ns": _optional_number, "service_p99_ns": _optional_number,
 }
 
 PERCENTILE_PARSERS = {

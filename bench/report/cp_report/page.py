@@ -1,7 +1,10 @@
 """page: docs/results.md, the generated results page (Markdown, GitHub flavour).
 
-    render_page  - the whole page: header, machine and knobs, a section per workload table
-                   (rows, figures, open-loop knees), then the decision table and its rules
+    render_page  - the whole page: header, the decision tables (what to pick, why), then per
+                   workload table a compact closed-loop table (a row per design, a column per
+                   thread count), a compact open-loop table (a row per design and client
+                   count, a column per offered rate), its figures, and every row with its
+                   check in a collapsed block; the machine and knobs last
 
 Nothing on the page is typed by hand: every number comes from the results directory, every
 pick from cp_report.decide's rules, which the page prints above the picks.
@@ -9,7 +12,7 @@ pick from cp_report.decide's rules, which the page prints above the picks.
 
 import re
 
-from .decide import RULES_TEXT, TAIL_FACTOR, decide_table, knees
+from .decide import RULES_TEXT, TAIL_FACTOR, decide_table, kept_rate, knees
 from .units import format_ns, format_percent, format_rate
 
 FIGURE_TITLES = {
@@ -126,10 +129,100 @@ def _rows_table(results, table):
         waits = sorted({r.open_wait for r in table.open_rows() if r.open_wait})
         if "sleep" in waits:
             notes.append("Open-loop clients slept to each intended start (absolute-deadline "
-                         "sleep, no spinning) where clients + owned threads + one spare core "
-                         "exceeded the cores, so as not to take a core from a design's own "
-                         "threads.")
+                         "sleep, no spinning) where clients + owned threads exceeded the cores "
+                         "(oversubscribed rows), so as not to take a core from a design's own "
+                         "threads; elsewhere they spun the last microseconds.")
     return lines + ([""] + notes if notes else [])
+
+
+def _runnable_note(r):
+    if r.owned_threads:
+        return f" (+{r.owned_threads} owned)"
+    return ""
+
+
+def _compact_closed(results, table):
+    """A row per design, a column of ops/s per thread count, vs ref and p99 at cores."""
+    rows = table.closed_rows()
+    if not rows:
+        return []
+    counts = sorted({r.threads for r in rows})
+    cores_t = results.at_cores(counts)
+    cores = results.machine["cores"]
+    ref = table.reference_row()
+    head = ["design"] + [f"ops/s x{t}" + (" (over)" if t > cores else "") for t in counts]
+    head += [f"vs ref x{cores_t}", f"p50 x{cores_t}", f"p99 x{cores_t}", "check"]
+    lines = ["| " + " | ".join(head) + " |",
+             "| --- | " + " | ".join("---:" for _ in head[1:-1]) + " | --- |"]
+    by_design = {}
+    for r in rows:
+        by_design.setdefault(r.label(), {})[r.threads] = r
+    for label, at in by_design.items():
+        cells = [label]
+        for t in counts:
+            r = at.get(t)
+            cells.append("" if r is None else format_rate(r.ops_per_s) + ("?" if r.untrusted else ""))
+        c = at.get(cores_t) or at.get(1)
+        doubt = c.untrusted or (ref is not None and ref.untrusted)
+        cells.append("-" if c.vs_ref is None else f"{c.vs_ref:.2f}x" + ("?" if doubt else ""))
+        cells.append(format_ns(c.p50_ns) + ("\\*" if c.p50_near_floor else ""))
+        cells.append(format_ns(c.p99_ns))
+        failed = [r for r in at.values() if not r.passed]
+        cells.append("pass" if not failed else "**FAIL** (x" + ",".join(
+            str(r.threads) for r in failed) + "; see all rows)")
+        lines.append("| " + " | ".join(_cell(x) for x in cells) + " |")
+    notes = [f"ops/s: the median of each row's repetitions; vs ref, p50 and p99 at x{cores_t} "
+             f"(the reference's at x1); (over) = more client threads than the {cores} cores."]
+    if any(r.untrusted for r in rows):
+        notes.append("? the repetitions disagree (wide spread): not ranked.")
+    if table.harness_row() is not None:
+        notes.append("harness: an empty design driven exactly like the others: the harness's "
+                     "own ceiling. A row near it measures mostly the harness.")
+    return lines + [""] + [" ".join(notes)]
+
+
+def _open_cell(r):
+    if r is None:
+        return ""
+    if r.below_floor:
+        return f"below floor ({format_ns(r.floor_p99_ns)})"
+    text = format_ns(r.p99_ns)
+    if not kept_rate(r):
+        text += f" ({r.achieved_per_s / r.offered_per_s:.0%} achieved)"
+    if not r.passed:
+        text += " **FAIL**"
+    return text
+
+
+def _compact_open(results, table):
+    """A row per design and client count, the p99 at each offered rate."""
+    rows = table.open_rows()
+    if not rows:
+        return []
+    rates = sorted({r.rate_percent for r in rows})
+    head = ["design", "clients"] + [f"p99 at {format_percent(p)}" for p in rates] + \
+        ["floor p99", "clients wait"]
+    lines = ["| " + " | ".join(head) + " |",
+             "| --- | ---: | " + " | ".join("---:" for _ in rates) + " | ---: | --- |"]
+    groups = {}
+    for r in rows:
+        groups.setdefault((r.label(), r.threads), {})[r.rate_percent] = r
+    for (label, threads), at in sorted(groups.items(),
+                                       key=lambda kv: (kv[0][1], results.designs.index(
+                                           next(iter(kv[1].values())).design))):
+        any_r = next(iter(at.values()))
+        clients = f"{threads}{_runnable_note(any_r)}" + (" over" if any_r.oversubscribed else "")
+        floors = [r.floor_p99_ns for r in at.values() if r.floor_p99_ns is not None]
+        cells = [label, clients] + [_open_cell(at.get(p)) for p in rates]
+        cells.append(format_ns(min(floors)) + ".." + format_ns(max(floors)) if floors else "-")
+        cells.append(any_r.open_wait or "-")
+        lines.append("| " + " | ".join(_cell(x) for x in cells) + " |")
+    note = ("p99 from each operation's intended start (coordinated omission corrected), at a "
+            "percent of the same design's closed-loop rate. *below floor*: the harness alone "
+            "(floor p99) is slower than the design's own p99 at that schedule: not ranked. "
+            "*over*: clients + owned threads exceed the cores (clients sleep to each start); "
+            "*spin-tail*: they fit and spin the last microseconds.")
+    return lines + ["", note]
 
 
 def _knee_lines(table):
@@ -184,10 +277,9 @@ def _notes(pick):
 
 def _decision_section(results, figure_dir, names):
     out = ["## Which design for which situation", "",
-           "Derived from the rows above by these rules (bench/report/cp_report/decide.py); "
-           "rerun the command at the top after a new measurement and the picks follow the "
-           "numbers.", ""]
-    out += [f"{i}. {text}" for i, text in enumerate(RULES_TEXT, 1)]
+           "Derived from the rows below by the rules under the tables "
+           "(bench/report/cp_report/decide.py); rerun the command at the top after a new "
+           "measurement and the picks follow the numbers."]
     for table in results.tables:
         picks = decide_table(results, table)
         out += ["", f"### Decisions: {table.name}", ""]
@@ -200,6 +292,9 @@ def _decision_section(results, figure_dir, names):
             base = names[table.name].get(p.figure)
             link = f"{figure_dir}/{base}.svg" if base else ""
             out.append("| " + " | ".join(_cell(c) for c in _pick_cells(p, link)) + " |")
+    out += ["", '<details markdown="1"><summary>The rules behind the picks</summary>', ""]
+    out += [f"{i}. {text}" for i, text in enumerate(RULES_TEXT, 1)]
+    out += ["", "</details>"]
     return out
 
 
@@ -216,13 +311,41 @@ def render_page(results, names, figure_dir, command, source):
         "",
         f"Measured on {m['cpu']} ({m['cores']} cores), {m['date']}, git {m['git']}, profile "
         f"{m['profile']}. Method and how to read the columns: "
-        "`bench/README.md`.",
+        "[bench/README.md](../bench/README.md).",
         "",
-        "Contents: [machine and knobs](#machine-and-knobs)",
+        "Contents: [which design for which situation](#which-design-for-which-situation)",
     ]
     out[-1] += "".join(f" · [{t.name}](#{_anchor(t.name)})" for t in results.tables)
-    out[-1] += " · [which design for which situation](#which-design-for-which-situation)"
-    out += ["", "## Machine and knobs", "", "| | |", "| --- | --- |"]
+    out[-1] += " · [machine and knobs](#machine-and-knobs)"
+    out.append("")
+    out += _decision_section(results, figure_dir, names)
+
+    for table in results.tables:
+        params = without_threads_token(table.params)
+        out += ["", f"## {table.name}", "", f"Workload `{table.workload}`: `{params}`", ""]
+        closed = _compact_closed(results, table)
+        if closed:
+            out += ["Closed loop (saturation):", ""] + closed + [""]
+        opened = _compact_open(results, table)
+        if opened:
+            out += ["Open loop (a fixed offered rate):", ""] + opened + [""]
+        for kind, base in names[table.name].items():
+            out.append(f"[![{table.name}: {FIGURE_TITLES[kind]}]({figure_dir}/{base}.svg)]"
+                       f"({figure_dir}/{base}.svg)")
+            out.append("")
+        out += ['<details markdown="1"><summary>Every row of this table, with its check</summary>',
+                ""]
+        out += _rows_table(results, table)
+        out.append("")
+        kl = _knee_lines(table)
+        if kl:
+            out += [f"Where each design's p99 exceeds {TAIL_FACTOR:g}x its light-load service "
+                    "time (open loop, resolvable rows; the rule is under "
+                    "[which design](#which-design-for-which-situation)):", ""]
+            out += kl
+        out += ["", "</details>"]
+
+    out += ["", "## Machine and knobs", ""]
     facts = [
         ("CPU", f"{m['cpu']}, {m['cores']} cores"
          + (f", {m['mhz_per_cpu']} MHz" if m.get("mhz_per_cpu") else "")),
@@ -237,28 +360,8 @@ def render_page(results, names, figure_dir, command, source):
     if m.get("load_avg"):
         facts.append(("load average at start", ", ".join(f"{x:g}" if isinstance(x, (int, float))
                                                           else str(x) for x in m["load_avg"])))
-    out += [f"| {k} | {_cell(v)} |" for k, v in facts]
+    out += [f"- **{k}**: {v}" for k, v in facts]
     if results.knobs:
-        out += ["", "| knob | value |", "| --- | --- |"]
-        out += [f"| {_cell(k)} | `{_cell(v)}` |" for k, v in results.knobs.items()]
-
-    for table in results.tables:
-        params = without_threads_token(table.params)
-        out += ["", f"## {table.name}", "", f"Workload `{table.workload}`: `{params}`", ""]
-        out += _rows_table(results, table)
-        out.append("")
-        for kind, base in names[table.name].items():
-            out.append(f"![{table.name}: {FIGURE_TITLES[kind]}]({figure_dir}/{base}.svg)")
-            out.append("")
-        kl = _knee_lines(table)
-        if kl:
-            out += [f"Where each design's p99 exceeds {TAIL_FACTOR:g}x its p50 at the lightest "
-                    "rate, or the harness floor's p99 when that is larger (open loop; the "
-                    "rule is under [which design](#which-design-for-which-situation)):", ""]
-            out += kl
-        else:
-            out.append("No open-loop rows for this table in this run: no knee to report.")
-    out.append("")
-    out += _decision_section(results, figure_dir, names)
+        out += ["", "Knobs: " + ", ".join(f"`{k}={v}`" for k, v in results.knobs.items()) + "."]
     out.append("")
     return "\n".join(out)

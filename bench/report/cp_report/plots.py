@@ -3,10 +3,14 @@
     design_colours        - one colour per design, the same in every figure of the run
     figure_names          - the base file names of one table's figures, by kind
     plot_percentiles      - HDR-style latency curves: x = 1/(1-p) on a log axis, closed loop,
-                            one panel at cores and one oversubscribed
+                            panels at cores and oversubscribed
     plot_throughput       - closed-loop ops/s vs client threads, the reference as a line
     plot_latency_vs_load  - open-loop p99 (and p50, faint) vs offered rate, per thread count
     make_figures          - all of them for every table, into one directory
+
+Legible where they stand: every figure is one column of panels (small multiples), at most
+MAX_LINES designs per panel, its natural width (PANEL_WIDTH + the legend) within the results
+page's content column, its smallest text 9 pt (12 px at its natural size).
 
 Every figure carries a footer naming the machine, date, git revision and profile, so an SVG
 copied anywhere still says where its numbers came from. SVGs are written without a date and
@@ -23,13 +27,13 @@ import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullLocator  # noqa: E402
 
-from .decide import KEPT_ACHIEVED_FRACTION, TAIL_FACTOR, kept_rate, knees  # noqa: E402
+from .decide import KEPT_ACHIEVED_FRACTION, kept_rate, knees  # noqa: E402
 from .units import format_ns, format_rate  # noqa: E402
 
 plt.rcParams.update({
     "svg.hashsalt": "cp-report",   # stable ids: same results, same SVG bytes
     "svg.fonttype": "none",        # text stays text (smaller, searchable)
-    "font.size": 9,
+    "font.size": 10,
     "axes.grid": True,
     "grid.alpha": 0.3,
 })
@@ -37,6 +41,37 @@ plt.rcParams.update({
 PERCENTILE_TICKS = [(50, "50%"), (90, "90%"), (99, "99%"), (99.9, "99.9%"), (99.99, "99.99%"),
                     (99.999, "99.999%")]
 REFERENCE_COLOUR = "#000000"
+MAX_LINES = 8        # designs per panel
+PANEL_WIDTH = 6.0    # inches; with the legend ~9 in = 650 pt, within the page's column
+PANEL_HEIGHT = 2.9
+SMALL_TEXT = 9       # pt: legend, footer, annotations
+
+
+def _groups(items, size=MAX_LINES):
+    """items split into consecutive groups of at most `size`, as even as possible."""
+    items = list(items)
+    if not items:
+        return [[]]
+    n = (len(items) + size - 1) // size
+    per = (len(items) + n - 1) // n
+    return [items[i:i + per] for i in range(0, len(items), per)]
+
+
+def _column_of_panels(n, sharey=True):
+    fig, axes = plt.subplots(n, 1, figsize=(PANEL_WIDTH + 3.0, PANEL_HEIGHT * n + 0.6),
+                             sharey=sharey, squeeze=False)
+    return fig, [row[0] for row in axes]
+
+
+def _panel_legend(ax, extra=()):
+    handles, labels = ax.get_legend_handles_labels()
+    handles, labels = list(handles), list(labels)
+    for h in extra:
+        handles.append(h)
+        labels.append(h.get_label())
+    if handles:
+        ax.legend(handles, labels, loc="center left", bbox_to_anchor=(1.01, 0.5),
+                  fontsize=SMALL_TEXT, frameon=False)
 
 
 def design_colours(designs):
@@ -72,7 +107,7 @@ def _footer(fig, results):
     fig.text(0.005, 0.005,
              f"{m['cpu']}, {m['cores']} cores | {m['date']} | git {m['git']} | "
              f"profile {m['profile']} | {m['compiler']}, {m['build']}",
-             fontsize=7, color="0.4", ha="left", va="bottom")
+             fontsize=SMALL_TEXT, color="0.4", ha="left", va="bottom")
 
 
 def _log_axis(ax, which, formatter):
@@ -103,25 +138,6 @@ def _save(fig, directory, base):
     return written
 
 
-def _legend_right(fig, axes, extra=()):
-    handles, labels, seen = [], [], set()
-    for ax in axes:
-        for h, lab in zip(*ax.get_legend_handles_labels()):
-            if lab not in seen:
-                seen.add(lab)
-                handles.append(h)
-                labels.append(lab)
-    markers = [i for i, lab in enumerate(labels) if lab == "check failed"]
-    for i in reversed(markers):  # marker-only entries go after the designs
-        extra = [handles.pop(i)] + list(extra)
-        labels.pop(i)
-    for h in extra:
-        handles.append(h)
-        labels.append(h.get_label())
-    fig.legend(handles, labels, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8,
-               frameon=False)
-
-
 def _x_of(p):
     return 1.0 / (1.0 - p / 100.0)
 
@@ -133,9 +149,11 @@ def plot_percentiles(results, table, colours, directory, base):
         if t is not None and t not in shown:
             shown.append(t)
     ref = table.reference_row()
-    fig, axes = plt.subplots(1, max(1, len(shown)), figsize=(5.2 * max(1, len(shown)), 4.2),
-                             sharey=True, squeeze=False)
-    axes = axes[0]
+    designs = [d for d in results.designs
+               if any(r.design == d and not r.is_reference and r.curve
+                      for r in table.closed_rows())]
+    panels = [(t, g) for t in (shown or [None]) for g in _groups(designs)]
+    fig, axes = _column_of_panels(len(panels))
     top_x = 1e6
     for r in table.closed_rows():
         pts = [p for p, _ in r.curve if p < 100]
@@ -156,12 +174,13 @@ def plot_percentiles(results, table, colours, directory, base):
             ax.plot([top_x], [max(tail[-1][1], 1.0)], marker="o", markersize=3,
                     color=style["color"])
 
-    for ax, t in zip(axes, shown):
+    cores = results.machine["cores"]
+    for ax, (t, group) in zip(axes, panels):
         if ref is not None and ref.curve:
-            draw(ax, ref, "reference (1 thread, no synchronization)", color=REFERENCE_COLOUR,
-                 linestyle=":", linewidth=1.2)
+            draw(ax, ref, "reference (1 thread)", color=REFERENCE_COLOUR, linestyle=":",
+                 linewidth=1.2)
         for r in table.closed_rows():
-            if r.threads != t or r.is_reference or not r.curve:
+            if r.threads != t or r.is_reference or not r.curve or r.design not in group:
                 continue
             label = r.label() + ("" if r.passed else " [check FAILED]")
             draw(ax, r, label, color=colours[r.design],
@@ -171,75 +190,80 @@ def plot_percentiles(results, table, colours, directory, base):
         ticks = [_x_of(p) for p, _ in PERCENTILE_TICKS] + [top_x]
         ax.xaxis.set_major_locator(FixedLocator(ticks))
         ax.xaxis.set_minor_locator(NullLocator())
-        ax.set_xticklabels([lab for _, lab in PERCENTILE_TICKS] + ["max"], rotation=30)
+        ax.set_xticklabels([lab for _, lab in PERCENTILE_TICKS] + ["max"])
         ax.set_xlim(1.0, top_x * 1.6)
         ax.set_yscale("log")
-        cores = results.machine["cores"]
-        ax.set_title(f"{t} client thread{'s' if t > 1 else ''}"
-                     + (f" (oversubscribed: {cores} cores)" if t > cores else ""), fontsize=9)
-        ax.set_xlabel("percentile (log scale of 1/(1-p))")
+        if t is not None:
+            ax.set_title(f"{t} client thread{'s' if t > 1 else ''}"
+                         + (f" (oversubscribed: {cores} cores)" if t > cores else ""),
+                         fontsize=10)
+        ax.set_ylabel("latency")
+        _panel_legend(ax)
     for ax in axes:  # after every panel is drawn: the shared limits are final
         _ns_axis(ax)
-    axes[0].set_ylabel("latency per operation")
+    axes[-1].set_xlabel("percentile (log scale of 1/(1-p))")
     piped = any(r.pipelined for r in table.closed_rows())
     fig.suptitle(f"{table.name}: latency percentiles, closed loop"
-                 + (" (dashed = pipelined: hand-off time, not reply)" if piped else ""),
-                 fontsize=10)
-    _legend_right(fig, axes)
+                 + ("\n(dashed = pipelined: hand-off time, not reply)" if piped else ""),
+                 fontsize=11)
     _footer(fig, results)
     fig.tight_layout(rect=(0, 0.03, 1, 1))
     return _save(fig, directory, base)
 
 
 def plot_throughput(results, table, colours, directory, base):
-    fig, ax = plt.subplots(figsize=(7.5, 4.4))
     counts = table.closed_thread_counts()
     by_design = {}
     for r in table.closed_rows():
         if not r.is_reference:
             by_design.setdefault(r.design, []).append(r)
+    groups = _groups(list(by_design))
+    fig, axes = _column_of_panels(len(groups))
     any_owned = False
-    failed_drawn = False
-    for design, rows in by_design.items():
-        rows.sort(key=lambda r: r.threads)
-        piped = any(r.pipelined for r in rows)
-        ax.plot([r.threads for r in rows], [r.ops_per_s for r in rows], marker="o",
-                markersize=4, linewidth=1.6, color=colours[design],
-                linestyle="--" if piped else "-",
-                label=design + (" (pipelined)" if piped else ""))
-        for r in rows:
-            if r.owned_threads > 0:
-                any_owned = True
-                ax.annotate(f"{r.runnable_threads}", (r.threads, r.ops_per_s),
-                            textcoords="offset points", xytext=(4, 4), fontsize=7,
-                            color=colours[design])
-            if not r.passed:
-                ax.plot([r.threads], [r.ops_per_s], marker="x", markersize=9, color="red",
-                        linestyle="none", label=None if failed_drawn else "check failed")
-                failed_drawn = True
     ref = table.reference_row()
-    if ref is not None:
-        ax.axhline(ref.ops_per_s, color=REFERENCE_COLOUR, linestyle=":", linewidth=1.2,
-                   label=f"reference, 1 thread: {format_rate(ref.ops_per_s)} ops/s")
     cores = results.machine["cores"]
-    if counts and max(counts) > cores:
-        ax.axvline(cores, color="0.6", linestyle="--", linewidth=0.8)
-        ax.annotate(f"{cores} cores", (cores, 0), xycoords=("data", "axes fraction"),
-                    xytext=(3, 4), textcoords="offset points", fontsize=7, color="0.4")
-    ax.set_xscale("log", base=2)
-    if counts:
-        ax.xaxis.set_major_locator(FixedLocator(counts))
-        ax.xaxis.set_minor_locator(NullLocator())
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-    ax.set_yscale("log")
-    _log_axis(ax, "y", format_rate)
-    ax.set_xlabel("client threads")
-    ax.set_ylabel("operations per second (closed loop)")
+    for ax, group in zip(axes, groups):
+        failed_drawn = False
+        for design in group:
+            rows = sorted(by_design[design], key=lambda r: r.threads)
+            piped = any(r.pipelined for r in rows)
+            ax.plot([r.threads for r in rows], [r.ops_per_s for r in rows], marker="o",
+                    markersize=4, linewidth=1.6, color=colours[design],
+                    linestyle="--" if piped else "-",
+                    label=design + (" (pipelined)" if piped else ""))
+            for r in rows:
+                if r.owned_threads > 0:
+                    any_owned = True
+                    ax.annotate(f"{r.runnable_threads}", (r.threads, r.ops_per_s),
+                                textcoords="offset points", xytext=(4, 4), fontsize=SMALL_TEXT,
+                                color=colours[design])
+                if not r.passed:
+                    ax.plot([r.threads], [r.ops_per_s], marker="x", markersize=9, color="red",
+                            linestyle="none", label=None if failed_drawn else "check failed")
+                    failed_drawn = True
+        if ref is not None:
+            ax.axhline(ref.ops_per_s, color=REFERENCE_COLOUR, linestyle=":", linewidth=1.2,
+                       label=f"reference, 1 thread: {format_rate(ref.ops_per_s)}")
+        if counts and max(counts) > cores:
+            ax.axvline(cores, color="0.6", linestyle="--", linewidth=0.8)
+            ax.annotate(f"{cores} cores", (cores, 0), xycoords=("data", "axes fraction"),
+                        xytext=(3, 4), textcoords="offset points", fontsize=SMALL_TEXT,
+                        color="0.4")
+        ax.set_xscale("log", base=2)
+        if counts:
+            ax.xaxis.set_major_locator(FixedLocator(counts))
+            ax.xaxis.set_minor_locator(NullLocator())
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.set_yscale("log")
+        ax.set_ylabel("ops/s (closed loop)")
+        _panel_legend(ax)
+    for ax in axes:
+        _log_axis(ax, "y", format_rate)
+    axes[-1].set_xlabel("client threads")
     title = f"{table.name}: throughput vs client threads"
     if any_owned:
-        title += "\n(numbers beside points: runnable threads = clients + threads the design owns)"
-    ax.set_title(title, fontsize=10)
-    _legend_right(fig, [ax])
+        title += "\n(numbers beside points: runnable threads = clients + owned threads)"
+    fig.suptitle(title, fontsize=11)
     _footer(fig, results)
     fig.tight_layout(rect=(0, 0.03, 1, 1))
     return _save(fig, directory, base)
@@ -247,61 +271,67 @@ def plot_throughput(results, table, colours, directory, base):
 
 def plot_latency_vs_load(results, table, colours, directory, base):
     counts = table.open_thread_counts()
-    fig, axes = plt.subplots(1, len(counts), figsize=(5.2 * len(counts), 4.2), sharey=True,
-                             squeeze=False)
-    axes = axes[0]
+    panels = []
+    for t in counts:
+        ks = knees(table, t)
+        by_design = {}
+        for r in table.open_rows():
+            if r.threads == t:
+                by_design.setdefault(r.design, []).append(r)
+        for g in _groups(list(by_design)):
+            panels.append((t, g, {k.design: k for k in ks}, by_design))
+    fig, axes = _column_of_panels(max(1, len(panels)))
     cores = results.machine["cores"]
-    for ax, t in zip(axes, counts):
-        for k in knees(table, t):
-            c = colours[k.design]
-            style = "--" if k.pipelined else "-"
-            xs = [r.offered_per_s for r in k.rows]
-            ax.plot(xs, [max(r.p99_ns, 1.0) for r in k.rows], color=c, linestyle=style,
-                    linewidth=1.6, label=k.design + (" (pipelined)" if k.pipelined else ""))
-            ax.plot(xs, [max(r.p50_ns, 1.0) for r in k.rows], color=c, linestyle=style,
+    extra = [
+        Line2D([], [], color="0.3", linewidth=1.6, label="p99"),
+        Line2D([], [], color="0.3", linewidth=1.0, alpha=0.3, label="p50 (faint)"),
+        Line2D([], [], color="0.3", linewidth=1.0, alpha=0.6, linestyle=":",
+               label="floor p99 (harness alone)"),
+        Line2D([], [], color="0.3", marker="o", markersize=11, markerfacecolor="none",
+               linestyle="none", label="knee"),
+        Line2D([], [], color="0.3", marker="o", markersize=4, markerfacecolor="white",
+               linestyle="none", label=f"achieved < {KEPT_ACHIEVED_FRACTION:.0%}"),
+    ]
+    for ax, (t, group, by_knee, by_design) in zip(axes, panels):
+        for design in group:
+            rows = sorted(by_design[design], key=lambda r: r.offered_per_s)
+            k = by_knee.get(design)
+            c = colours[design]
+            piped = any(r.hand_off for r in rows)
+            style = "--" if piped else "-"
+            xs = [r.offered_per_s for r in rows]
+            ax.plot(xs, [max(r.p99_ns, 1.0) for r in rows], color=c, linestyle=style,
+                    linewidth=1.6, label=design + (" (pipelined)" if piped else ""))
+            ax.plot(xs, [max(r.p50_ns, 1.0) for r in rows], color=c, linestyle=style,
                     linewidth=1.0, alpha=0.3)
-            floors = [(r.offered_per_s, r.floor_p99_ns) for r in k.rows if r.floor_p99_ns]
+            floors = [(r.offered_per_s, r.floor_p99_ns) for r in rows if r.floor_p99_ns]
             if floors:  # the harness alone at the same schedule
                 ax.plot([x for x, _ in floors], [max(f, 1.0) for _, f in floors], color=c,
                         linestyle=":", linewidth=1.0, alpha=0.6)
-            for r in k.rows:
-                kept = kept_rate(r)
+            for r in rows:
                 ax.plot([r.offered_per_s], [max(r.p99_ns, 1.0)], marker="o", markersize=4,
-                        color=c, markerfacecolor=c if kept else "white", linestyle="none")
+                        color=c, markerfacecolor=c if kept_rate(r) else "white",
+                        linestyle="none")
                 if not r.passed:
                     ax.plot([r.offered_per_s], [max(r.p99_ns, 1.0)], marker="x", markersize=9,
                             color="red", linestyle="none")
-            if k.knee_row is not None:
+            if k is not None and k.knee_row is not None:
                 ax.plot([k.knee_row.offered_per_s], [max(k.knee_row.p99_ns, 1.0)], marker="o",
                         markersize=11, markerfacecolor="none", markeredgecolor=c,
                         linestyle="none")
         ax.set_xscale("log")
         ax.set_yscale("log")
-        ax.set_xlabel("offered rate (operations per second, open loop)")
+        ax.set_ylabel("latency")
         ax.set_title(f"{t} client thread{'s' if t > 1 else ''}"
-                     + (f" (oversubscribed: {cores} cores)" if t > cores else ""), fontsize=9)
+                     + (f" (oversubscribed: {cores} cores)" if t > cores else ""), fontsize=10)
+        _panel_legend(ax, extra if ax is axes[0] else ())
     for ax in axes:  # after every panel is drawn: the shared limits are final
-        _log_axis(ax, "x", format_rate)
-        _ns_axis(ax)
-    axes[0].set_ylabel("latency from intended start")
-    extra = [
-        Line2D([], [], color="0.3", linewidth=1.6, label="p99"),
-        Line2D([], [], color="0.3", linewidth=1.0, alpha=0.3, label="p50 (faint)"),
-        Line2D([], [], color="0.3", linewidth=1.0, alpha=0.6, linestyle=":",
-               label="floor p99: the harness alone, same schedule"),
-        Line2D([], [], color="0.3", marker="o", markersize=11, markerfacecolor="none",
-               linestyle="none",
-               label=f"knee: p99 > {TAIL_FACTOR:g}x max(light-load p50, floor p99)"),
-        Line2D([], [], color="0.3", marker="o", markersize=4, markerfacecolor="white",
-               linestyle="none",
-               label=f"achieved < {KEPT_ACHIEVED_FRACTION:.0%} of offered"),
-    ]
-    if any(not r.passed for r in table.open_rows()):
-        extra.append(Line2D([], [], color="red", marker="x", markersize=9, linestyle="none",
-                            label="check failed"))
-    fig.suptitle(f"{table.name}: latency vs offered load (open loop; each design swept as a "
-                 f"fraction of its own closed-loop rate)", fontsize=10)
-    _legend_right(fig, axes, extra)
+        if ax.lines:
+            _log_axis(ax, "x", format_rate)
+            _ns_axis(ax)
+    axes[-1].set_xlabel("offered rate (ops/s, open loop)")
+    fig.suptitle(f"{table.name}: latency from the intended start vs offered load\n(each design "
+                 f"swept as a fraction of its own closed-loop rate)", fontsize=11)
     _footer(fig, results)
     fig.tight_layout(rect=(0, 0.03, 1, 1))
     return _save(fig, directory, base)
