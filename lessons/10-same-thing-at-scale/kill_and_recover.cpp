@@ -20,6 +20,7 @@
 #include <fstream>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "lessons/05-single-writer-engine/crash_recovery.hpp"
 #include "lessons/10-same-thing-at-scale/order_on_log.hpp"
@@ -74,12 +75,16 @@ bool read_until(dist::Subscription& inbox, Replies& replies, std::size_t count,
   return true;
 }
 
-std::string last_line(const std::filesystem::path& file) {
+// last_lines: the last `n` non-empty lines of a file, each indented, joined by newlines.
+std::string last_lines(const std::filesystem::path& file, std::size_t n) {
   std::ifstream in(file);
-  std::string line, last;
-  while (std::getline(in, line))
-    if (!line.empty()) last = line;
-  return last;
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty()) lines.push_back(line);
+  std::string out;
+  for (std::size_t i = lines.size() > n ? lines.size() - n : 0; i < lines.size(); ++i)
+    out += (out.empty() ? "  " : "\n  ") + lines[i];
+  return out;
 }
 
 double seconds_since(Clock::time_point t) {
@@ -134,7 +139,7 @@ int main(int argc, char** argv) {
     {
       dist::ChildProcess first(args, log.string());
       if (!read_until(inbox, replies, static_cast<std::size_t>(kill_after), std::chrono::seconds(30))) {
-        std::printf("the engine stopped answering before the kill: %s\n", last_line(log).c_str());
+        std::printf("the engine stopped answering before the kill:\n%s\n", last_lines(log, 2).c_str());
         return 1;
       }
       first.kill();
@@ -148,10 +153,11 @@ int main(int argc, char** argv) {
     const bool all = read_until(inbox, replies, n, std::chrono::seconds(30));
     const double rest_s = seconds_since(t);
     second.stop();
-    const std::string totals = last_line(log);
-    std::printf("engine process restarted: %s\n", totals.c_str());
-    std::printf("the rest answered in %.2f s; %llu replies re-sent for commands applied again "
-                "after the snapshot (%llu of them different)\n",
+    const std::string totals = last_lines(log, 2);
+    std::printf("engine process restarted, then stopped with SIGTERM; its last lines:\n%s\n",
+                totals.c_str());
+    std::printf("the rest answered in %.2f s; %llu replies re-sent for commands applied\n"
+                "  again after the snapshot (%llu of them different)\n",
                 rest_s, static_cast<unsigned long long>(replies.repeated),
                 static_cast<unsigned long long>(replies.repeated_differently));
 

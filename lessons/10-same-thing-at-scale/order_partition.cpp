@@ -4,7 +4,7 @@
 // names, and snapshots its state with the stream sequence it covers. Restarted (after a clean
 // stop or a kill -9), it loads its newest snapshot and goes on after that sequence.
 //
-// SIGTERM or SIGINT: a last snapshot, then one line of totals, then exit 0. The market's
+// SIGTERM or SIGINT: a last snapshot, then two lines of totals, then exit 0. The market's
 // configuration is lesson 05's (the same seeded script drives both lessons).
 //
 // Run: a NATS server with JetStream and a stream whose subjects include --subject, e.g.
@@ -61,8 +61,8 @@ int main(int argc, char** argv) {
     while (!stop_requested) engine.poll(std::chrono::milliseconds(100));
     engine.snapshot();
     const auto& s = engine.stats();
-    std::printf("stopped: applied_through=%llu state_hash=%016llx applied=%llu malformed=%llu "
-                "resumed_after=%llu snapshots=%llu\n",
+    std::printf("stopped: applied_through=%llu state_hash=%016llx\n"
+                "totals: applied=%llu malformed=%llu resumed_after=%llu snapshots=%llu\n",
                 static_cast<unsigned long long>(engine.applied_through()),
                 static_cast<unsigned long long>(cp::state_hash(engine.owner().core.state())),
                 static_cast<unsigned long long>(s.applied),

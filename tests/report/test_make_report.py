@@ -241,7 +241,10 @@ class ReportOnFixture(unittest.TestCase):
             self.assertIn(f"8 client threads, **{design}**: p99 ", self.page)
 
     def test_failed_rows_are_marked(self):
-        self.assertIn("**FAIL**: reads went backwards", self.page)
+        # The check column says FAIL with a note number; the note under the table says why.
+        m = re.search(r"\*\*FAIL\*\* \((\d+)\)", self.page)
+        self.assertIsNotNone(m, "no row marked **FAIL** (n)")
+        self.assertIn(f"\n{m.group(1)}. reads went backwards", self.page)
 
 
 class RulesDecideFromNumbers(unittest.TestCase):

@@ -50,9 +50,15 @@ def _load_cell(r):
     return f"open {format_percent(r.rate_percent)} ({format_rate(r.offered_per_s)}/s offered)"
 
 
-def _check_cell(r):
-    detail = r.detail if len(r.detail) <= 80 else r.detail[:77] + "..."
-    return ("pass" if r.passed else "**FAIL**") + (f": {detail}" if detail else "")
+def _check_cell(r, notes):
+    """The verdict, and a note number for its detail: the details go under the table, each
+    distinct one once (`notes` collects them), so that the table stays narrow."""
+    verdict = "pass" if r.passed else "**FAIL**"
+    if not r.detail:
+        return verdict
+    if r.detail not in notes:
+        notes.append(r.detail)
+    return f"{verdict} ({notes.index(r.detail) + 1})"
 
 
 def _row_order(table, designs):
@@ -77,6 +83,7 @@ def _rows_table(results, table):
                    header[1].replace("| ---: | ---: | --- |", "| ---: | ---: | ---: | --- |")]
     with_floor = any(r.floor_p99_ns is not None for r in table.open_rows())
     lines = []
+    checks = []  # the distinct check details, numbered in the check column
     any_near = any_wide = False
     ordered = _row_order(table, results.designs)
     for i, r in enumerate(ordered):
@@ -101,7 +108,10 @@ def _rows_table(results, table):
             format_rate(r.ops_per_s) + ("?" if r.untrusted else ""), spread,
             format_ns(r.p50_ns) + ("\\*" if r.p50_near_floor else ""), format_ns(r.p99_ns),
             format_ns(r.p999_ns), format_ns(r.max_ns), *floor, vs_ref)) + " | "
-            + _cell(_check_cell(r)) + " |")
+            + _cell(_check_cell(r, checks)) + " |")
+    if checks:
+        lines += ["", "Checks:", ""]
+        lines += [f"{k}. {_cell(text)}" for k, text in enumerate(checks, 1)]
     notes = []
     repeats = max((r.repeats for r in table.closed_rows()), default=1)
     if repeats > 1:
@@ -329,12 +339,19 @@ def render_page(results, names, figure_dir, command, source):
         opened = _compact_open(results, table)
         if opened:
             out += ["Open loop (a fixed offered rate):", ""] + opened + [""]
-        for kind, base in names[table.name].items():
-            out.append(f"[![{table.name}: {FIGURE_TITLES[kind]}]({figure_dir}/{base}.svg)]"
-                       f"({figure_dir}/{base}.svg)")
-            out.append("")
-        out += ['<details markdown="1"><summary>Every row of this table, with its check</summary>',
-                ""]
+        # The latency plots stand in the page; throughput vs threads repeats the closed table's
+        # ops/s columns, so it waits in the collapsed block with every row.
+        figures = names[table.name]
+        figure = lambda kind: [f"[![{table.name}: {FIGURE_TITLES[kind]}]({figure_dir}/"
+                               f"{figures[kind]}.svg)]({figure_dir}/{figures[kind]}.svg)", ""]
+        for kind in figures:
+            if kind != "throughput":
+                out += figure(kind)
+        out += ['<details markdown="1"><summary>Every row of this table, with its check'
+                + (", and throughput vs client threads" if "throughput" in figures else "")
+                + "</summary>", ""]
+        if "throughput" in figures:
+            out += figure("throughput")
         out += _rows_table(results, table)
         out.append("")
         kl = _knee_lines(table)

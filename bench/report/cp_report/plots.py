@@ -43,7 +43,7 @@ PERCENTILE_TICKS = [(50, "50%"), (90, "90%"), (99, "99%"), (99.9, "99.9%"), (99.
 REFERENCE_COLOUR = "#000000"
 MAX_LINES = 8        # designs per panel
 PANEL_WIDTH = 6.0    # inches; with the legend ~9 in = 650 pt, within the page's column
-PANEL_HEIGHT = 2.9
+PANEL_HEIGHT = 2.2
 SMALL_TEXT = 9       # pt: legend, footer, annotations
 
 
