@@ -249,8 +249,8 @@ TEST_CASE("options: flags, csv, out, unknown and incomplete options", "[unit]") 
   parse_error({"--threads", "2", "--workload"});
 }
 
-TEST_CASE("options: a design name's spaces may be written as '-'; --help states the profile's "
-          "knob values", "[unit]") {
+TEST_CASE("options: a design name's spaces may be written as '-', and --help states the "
+          "profile's knob values", "[unit]") {
   const cp::bench::Catalogue catalogue{{"counter", {"reference", "work-stealing batch"}}};
   const auto parsed =
       cp::bench::parse_compare_options({"--design", "work-stealing-batch"}, catalogue, 2);
