@@ -6,11 +6,21 @@ headless Chromium, driven by Selenium. For every page it checks:
     #anchor exists on the target page;
   * nothing it loads (scripts, styles, fonts, images) comes from another origin;
   * every <img> has a non-zero natural size once loaded (so each SVG diagram renders);
-and once for the site: the search box finds a lesson by a word only that lesson contains.
+  * no table or code block scrolls sideways, no image is shrunk below 0.8 of its width, and
+    every text of an SVG diagram is shown at >= 11 px (MIN_DIAGRAM_TEXT);
+  * no <summary> shows raw Markdown (backticks, **, a link's "](");
+and once for the site:
+  * every name in a lesson's "Files" table is a file, and links to the generated page of that
+    file (build_site.py's sources.json lists them), which shows the file's whole text,
+    highlighted; those pages are read over HTTP, not opened in the browser;
+  * every lesson's title reads "Lesson NN: ..." (or NNb);
+  * the search box finds a lesson by a word only that lesson contains;
+  * opened from file://, the search box says that search needs `site.sh serve`.
 
 It first checks itself on a tiny fixture site with one broken link, one missing image, one
-missing anchor and one image from another origin: the checks must report each of them (and
-nothing on a clean page), or the test fails.
+missing anchor and one image from another origin, and a layout page with a wide code block, a
+shrunk image, a raw-Markdown summary and 5 px diagram text: the checks must report each of them
+(and nothing on a clean page), or the test fails. The staging is checked on a tiny repository.
 
 The site is served by http.server on 127.0.0.1, on a free port, started and stopped here.
 Exit 77 (skipped) only when mkdocs, mkdocs-material, pymdownx, selenium, chromium or
@@ -21,6 +31,8 @@ chromedriver is missing; scripts/setup.sh installs all of them.
 
 import argparse
 import functools
+import html
+import json
 import http.server
 import re
 import shutil
@@ -51,6 +63,53 @@ RESULTS_PAGE = "docs/results.html"
 RESULTS_MAX_HEIGHT = 15_000    # px: a reader scrolls 15 screens at most
 DECISIONS_WITHIN = 2 * WINDOW[1]  # the first decision table starts within two screens
 MIN_IMAGE_SCALE = 0.8          # an image shown at >= 0.8 x its natural width keeps its text
+LESSON_TITLE = re.compile(r"^Lesson \d\d[a-z]?: \S")  # "Lesson 05b: crash recovery ..."
+FILE_SEARCH_NOTE = "site.sh serve"  # what the search box says when opened from file://
+MIN_DIAGRAM_TEXT = 11          # px: the smallest text of an SVG diagram, as the page shows it
+
+# Every text of every SVG image on the page, at the size the page shows it: the SVG is fetched,
+# drawn (hidden) at the image's displayed box, and each text's font size is multiplied by the
+# scale from its coordinates to the screen. Mermaid draws labels as HTML in <foreignObject>,
+# hand-drawn diagrams as <text>; a plot whose text is paths has none. Returns
+# [[src, smallest px, its text]] for each image shown with a width.
+SVG_TEXT_SIZES = """
+const done = arguments[arguments.length - 1];
+const imgs = Array.from(document.images).filter(i =>
+  /\\.svg(#|\\?|$)/.test(i.currentSrc || i.src) && i.naturalWidth > 0 &&
+  new URL(i.currentSrc || i.src).origin === location.origin &&
+  i.getBoundingClientRect().width > 0);
+Promise.all(imgs.map(async img => {
+  const src = img.currentSrc || img.src;
+  const box = img.getBoundingClientRect();
+  const text = await (await fetch(src)).text();
+  const doc = new DOMParser().parseFromString(text, 'image/svg+xml');
+  if (doc.documentElement.tagName.toLowerCase() !== 'svg') return null;
+  const svg = document.importNode(doc.documentElement, true);
+  const holder = document.createElement('div');
+  holder.style.cssText = 'position:absolute;left:0;top:0;visibility:hidden;';
+  svg.setAttribute('width', box.width);
+  svg.setAttribute('height', box.height);
+  svg.style.maxWidth = 'none';
+  holder.appendChild(svg);
+  document.body.appendChild(holder);
+  let best = null;
+  const scale = e => { const m = e.getScreenCTM(); return m ? Math.hypot(m.a, m.b) : 1; };
+  const consider = (e, k) => {
+    const own = Array.from(e.childNodes).filter(n => n.nodeType === 3)
+                     .map(n => n.textContent).join('').trim();
+    if (!own) return;
+    const px = parseFloat(getComputedStyle(e).fontSize) * k;
+    if (best === null || px < best[0]) best = [px, own.slice(0, 40)];
+  };
+  svg.querySelectorAll('text, tspan').forEach(e => consider(e, scale(e)));
+  svg.querySelectorAll('foreignObject').forEach(fo => {
+    const k = scale(fo);
+    fo.querySelectorAll('*').forEach(e => consider(e, k));
+  });
+  holder.remove();
+  return best ? [src, best[0], best[1]] : null;
+})).then(r => done(r.filter(x => x)), e => done([['error', 0, String(e)]]));
+"""
 
 
 def load_site_module():
@@ -105,6 +164,7 @@ def start_browser(profile_dir):
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
     driver.set_window_size(*WINDOW)
+    driver.set_script_timeout(30)
     return driver
 
 
@@ -218,6 +278,15 @@ class Checker:
             if shown < MIN_IMAGE_SCALE * natural:
                 problems.append(f"image shrunk to {shown:.0f} of {natural} px (text would be "
                                 f"illegible): {src}")
+        raw = d.execute_script(
+            "return Array.from(document.querySelectorAll('summary'), e => e.textContent)"
+            ".filter(t => /`|\\*\\*|\\]\\(/.test(t));")
+        for text in raw:
+            problems.append(f"raw Markdown in a summary: {text.strip()[:60]!r}")
+        for src, px, text in d.execute_async_script(SVG_TEXT_SIZES):
+            if px < MIN_DIAGRAM_TEXT:
+                problems.append(f"diagram text shown at {px:.1f} px (limit {MIN_DIAGRAM_TEXT}): "
+                                f"{text!r} in {src}")
         if url.endswith(RESULTS_PAGE):
             height = d.execute_script("return document.documentElement.scrollHeight;")
             if height >= RESULTS_MAX_HEIGHT:
@@ -294,6 +363,92 @@ def unique_lesson_word(docs_dir, lessons):
     return best[1], best[2]
 
 
+def relative_href(target, page):
+    """The href a page at site path page uses for the site path target."""
+    import os
+    return Path(os.path.relpath(target, Path(page).parent)).as_posix()
+
+
+def html_page(path):
+    """The site page of a staged path: a generated page <file>.md is <file>.html, an image is
+    itself."""
+    return Path(path).with_suffix(".html") if path.endswith(".md") else Path(path)
+
+
+def check_sources(checker, site_dir, stage_dir):
+    """Every name of a lesson's Files table is a file and links to its generated page (or, for an
+    image, to the image); every generated page answers 200 and shows the file's whole text,
+    highlighted. Read from the served HTML (no browser: a source page has no scripts of its
+    own). Returns (problems, number of names, number of source pages)."""
+    manifest = json.loads((stage_dir / "sources.json").read_text(encoding="utf-8"))
+    problems, names = [], 0
+    for md, entries in sorted(manifest["pages"].items()):
+        if not md.startswith("lessons/"):
+            continue
+        page = page_of(Path(md))
+        body = (site_dir / page).read_text(encoding="utf-8")
+        for name, src, target in entries:
+            names += 1
+            if src is None:
+                problems.append(f"{page}: its Files table names `{name}`, which is no file")
+                continue
+            href = relative_href(html_page(target), page)
+            if f'href="{href}"' not in body:
+                problems.append(f"{page}: `{name}` is not a link to {href}")
+            code = checker.http_status(checker.base + html_page(target).as_posix())
+            if code != 200:
+                problems.append(f"{page}: `{name}` links to {href}, HTTP {code}")
+    for src_page in manifest["sources"]:
+        url = checker.base + html_page(src_page).as_posix()
+        if checker.http_status(url) != 200:
+            problems.append(f"source page {url}: HTTP {checker.status[url]}")
+            continue
+        with urllib.request.urlopen(url, timeout=10) as r:
+            body = r.read().decode("utf-8")
+        block = re.search(r'<div class="highlight"><pre>(.*?)</pre></div>', body, re.DOTALL)
+        source = REPO / src_page[:-len(".md")]
+        if not block:
+            problems.append(f"source page {url}: no highlighted block")
+            continue
+        shown = html.unescape(re.sub(r"<[^>]+>", "", block.group(1)))
+        if shown.strip() != source.read_text(encoding="utf-8").strip():
+            problems.append(f"source page {url}: the block is not the text of {source.name}")
+        if source.suffix in (".cpp", ".hpp", ".h", ".py", ".sh") and \
+                '<span class="k' not in block.group(1):
+            problems.append(f"source page {url}: {source.suffix} text without highlighting")
+    return problems, names, len(manifest["sources"])
+
+
+def check_titles(site_dir, lessons):
+    """Every lesson page's title follows LESSON_TITLE."""
+    problems = []
+    for md in lessons:
+        page = page_of(md)
+        body = (site_dir / page).read_text(encoding="utf-8")
+        h1 = re.search(r"<h1[^>]*>(.*?)</h1>", body, re.DOTALL)
+        title = html.unescape(re.sub(r"<[^>]+>", "", h1.group(1))).replace("\u00b6", "").strip() \
+            if h1 else ""
+        if not LESSON_TITLE.match(title):
+            problems.append(f"{page}: title {title!r} is not 'Lesson NN: ...'")
+    return problems
+
+
+def check_file_search_note(driver, site_dir, served_url):
+    """Opened from file://, the search box says that search needs site.sh serve; served, not."""
+    from selenium.webdriver.common.by import By
+    problems = []
+    for url, want in ((served_url, False), ((site_dir / "index.html").resolve().as_uri(), True)):
+        driver.get(url)
+        time.sleep(0.6)  # the note is written again after 0.5 s
+        placeholder = driver.find_element(By.CSS_SELECTOR, "input.md-search__input") \
+                            .get_attribute("placeholder") or ""
+        if (FILE_SEARCH_NOTE in placeholder) != want:
+            problems.append(f"{url}: the search box says {placeholder!r}"
+                            f"{'' if want else ' when served'}")
+    driver.get_log("browser")  # file:// refuses the search worker: not a page's fault
+    return problems
+
+
 FIXTURE = {
     "index.html": """<!doctype html><html><head><title>fixture</title><link rel="icon" href="data:,"></head><body>
 <p id="top">fixture</p>
@@ -307,7 +462,11 @@ FIXTURE = {
     "layout.html": """<!doctype html><html><head><title>layout</title><link rel="icon" href="data:,">
 <style>pre > code { display: block; overflow: auto; width: 300px; }</style></head><body>
 <div class="md-typeset"><pre><code>{long}</code></pre></div>
-<img src="ok.svg" alt="shrunk" style="width: 10px"></body></html>""",
+<img src="ok.svg" alt="shrunk" style="width: 10px">
+<details><summary>a `raw` summary</summary>text</details>
+<img src="tiny.svg" alt="small text"></body></html>""",
+    "tiny.svg": """<svg xmlns="http://www.w3.org/2000/svg" width="200" height="40" viewBox="0 0 800 160">
+<text x="10" y="80" font-size="20">shown at 5 px</text></svg>""",
     "ok.svg": """<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20">
 <rect width="40" height="20" fill="#8c8"/></svg>""",
 }
@@ -326,7 +485,8 @@ def self_test(driver, work):
         problems = checker.check_page(srv.base + "index.html")
         good = checker.check_page(srv.base + "good.html")
         layout = checker.check_page(srv.base + "layout.html")
-    for want in ("wider than its column", "image shrunk"):
+    for want in ("wider than its column", "image shrunk", "raw Markdown in a summary",
+                 "diagram text shown at 5.0 px"):
         if not any(want in p for p in layout):
             print(f"self-test FAILED: a layout fault is not reported: {want}; got {layout}")
             return False
@@ -358,7 +518,13 @@ def self_test_staging(site, work):
     files = {
         "README.md": "# Home\n[lessons](lessons/README.md)\n",
         "lessons/README.md": "# Lessons\n",
-        "lessons/01-first/README.md": "# Lesson 01: `first`\n[code](code.hpp) `[no](x.hpp)`\n",
+        "lessons/01-first/README.md": "# Lesson 01: `first`\n[code](code.hpp) `[no](x.hpp)`\n"
+                                      "<details><summary>Why `x`?</summary>\n\nok\n</details>\n\n"
+                                      "## Files\n\n| file | what |\n| --- | --- |\n"
+                                      "| `code.hpp`, `gone.hpp` | `not_a_file` |\n"
+                                      "| `tools/t.py`, `u.py` | two |\n",
+        "tools/t.py": "print('t')\n",
+        "tools/u.py": "print('u ``` ')\n",
         "lessons/01-first/code.hpp": "// code\n",
         "lessons/10-later/README.md": "# Lesson 10: later\n",
         "lessons/06-new/README.md": "# Lesson 06: new\n![d](d.svg)\n",
@@ -389,10 +555,29 @@ def self_test_staging(site, work):
     for rel in ("build/x/README.md", "lessons/01-first/x.hpp"):
         if (docs / rel).exists():
             problems.append(f"{rel} staged but should not be")
+    readme = (docs / "lessons/01-first/README.md").read_text(encoding="utf-8")
+    for want in ("[code](code.hpp.md)", "[`code.hpp`](code.hpp.md), `gone.hpp`",
+                 "[`tools/t.py`](../../tools/t.py.md), [`u.py`](../../tools/u.py.md)",
+                 "| `not_a_file` |", "<summary>Why <code>x</code>?</summary>"):
+        if want not in readme:
+            problems.append(f"staged lesson lacks {want!r}")
+    for rel, text in (("lessons/01-first/code.hpp.md", "// code"),
+                      ("tools/u.py.md", "````")):
+        page = docs / rel
+        if not page.is_file() or text not in page.read_text(encoding="utf-8"):
+            problems.append(f"source page {rel} missing or without {text!r}")
+    manifest = json.loads((work / "fixture-stage" / site.SOURCES_MANIFEST).read_text())
+    got = manifest["pages"].get("lessons/01-first/README.md")
+    want = [["code.hpp", "lessons/01-first/code.hpp", "lessons/01-first/code.hpp.md"],
+            ["gone.hpp", None, None], ["tools/t.py", "tools/t.py", "tools/t.py.md"],
+            ["u.py", "tools/u.py", "tools/u.py.md"]]
+    if got != want:
+        problems.append(f"sources manifest is {got}, expected {want}")
     for p in problems:
         print(f"staging self-test FAILED: {p}")
     if not problems:
-        print("staging self-test: new lessons join the nav in order, linked files are staged")
+        print("staging self-test: new lessons join the nav in order, linked files are staged, "
+              "Files tables link generated source pages, summaries are rendered")
     return not problems
 
 
@@ -432,8 +617,11 @@ def main():
         if rc != 0:
             print(f"FAILED: mkdocs build --strict exited {rc}")
             return 1
+        sources = {html_page(p).as_posix() for p in json.loads(
+            (stage_dir / "sources.json").read_text(encoding="utf-8"))["sources"]}
         pages = sorted(p.relative_to(site_dir).as_posix() for p in site_dir.rglob("*.html")
-                       if p.name != "404.html")
+                       if p.name != "404.html"
+                       and p.relative_to(site_dir).as_posix() not in sources)
         lessons = site.lesson_readmes(stage_dir / "docs")
         expected = ["index.html", "lessons/index.html"] + [page_of(p) for p in lessons]
         absent = [p for p in expected if p not in pages]
@@ -458,6 +646,13 @@ def main():
                         print(f"FAILED {page}: {p}")
                     failed |= bool(problems)
                 print(f"checked {len(pages)} pages, {len(checker.status)} distinct URLs")
+                problems, names, count = check_sources(checker, site_dir, stage_dir)
+                problems += check_titles(site_dir, lessons)
+                for p in problems:
+                    print(f"FAILED {p}")
+                failed |= bool(problems)
+                print(f"Files tables: {names} names; {count} generated source pages; "
+                      f"{len(lessons)} lesson titles")
                 word, lesson = unique_lesson_word(stage_dir / "docs", lessons)
                 if word is None:
                     print("FAILED: no word appears in exactly one lesson; cannot test search")
@@ -470,6 +665,12 @@ def main():
                     else:
                         print(f"FAILED search: '{word}' does not find {page}; results: {hrefs}")
                         failed = True
+                problems = check_file_search_note(driver, site_dir, srv.base + "index.html")
+                for p in problems:
+                    print(f"FAILED file://: {p}")
+                if not problems:
+                    print(f"file://: the search box says it needs {FILE_SEARCH_NOTE}")
+                failed |= bool(problems)
         finally:
             driver.quit()
         print(f"{'FAILED' if failed else 'passed'} in {time.monotonic() - started:.1f} s")
