@@ -1,16 +1,19 @@
-// l07_actors: actors on a small pool of worker threads: a counter actor, supervision, and a
-// broadcast for config updates and shutdown.
+// l07_actors: actors on a small pool of worker threads: a counter actor, a cache actor whose
+// entries expire, supervision, and a broadcast for config updates and shutdown.
 //
-// Three parts, each checked (exit code 1 if a check fails):
+// Four parts, the lesson's four steps, each checked (exit code 1 if a check fails):
 //   1. counter  - ActorCounter (8 shard actors on 2 workers): --clients threads add +1
 //                 --ops times each with ask (the caller waits for the reply), then the same with
 //                 the tell-based PipelinedActorCounter. Prints adds/s; the totals must be exact.
-//   2. supervise - an actor whose handler throws on every --fail-every-th message. Every
+//   2. cache     - ActorCache with a 10 s TTL on a clock this program sets by hand: an entry
+//                 put at 0 s is there at 9 s and gone at 10 s; no sleep.
+//   3. supervise - an actor whose handler throws on every --fail-every-th message. Every
 //                 message is answered: ok, or handler_failed for the ones that threw; the actor
 //                 is restarted each time and the messages behind a failure are still handled.
-//   3. broadcast - a publisher sends --configs config versions to 3 subscribers through a
+//   4. broadcast - a publisher sends --configs config versions to 3 subscribers through a
 //                 channel that holds 4; a slow subscriber is told how many it missed; close()
 //                 is the shutdown notice.
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -19,6 +22,7 @@
 #include <tuple>
 #include <vector>
 
+#include "comparisons/cache/actor_cache.hpp"
 #include "comparisons/counter/actor_counter.hpp"
 #include "lessons/common/cli.hpp"
 #include "patterns/actor/actor.hpp"
@@ -27,6 +31,34 @@
 namespace actor = cp::actor;
 
 namespace {
+
+// run_cache_ttl: step 2. The cache actor's clock is a parameter; here it is a number this
+// thread sets between asks, so "gone at put + ttl" is shown exactly and nothing sleeps.
+bool run_cache_ttl() {
+  using namespace std::chrono_literals;
+  std::atomic<std::int64_t> now_ns{0};
+  // relaxed: only this thread stores; each ask's hand-off (the mailbox lock) orders the store
+  // before the actor's load below.
+  auto clock = [&now_ns] {
+    return std::chrono::steady_clock::time_point(
+        std::chrono::nanoseconds(now_ns.load(std::memory_order_relaxed)));
+  };
+  auto at = [&now_ns](std::chrono::nanoseconds t) {
+    now_ns.store(t.count(), std::memory_order_relaxed);
+  };
+  cp::ActorCache cache(cp::CacheConfig{.key_space = 1000, .capacity = 1000},
+                       cp::ActorCacheOptions{.ttl = 10s, .clock = clock});
+  const bool put = cache.put(1, cp::make_cache_value(1, 1)) == cp::CacheError::ok;  // at 0 s
+  at(9s);
+  const bool there_at_9 = cache.get(1).has_value();
+  at(10s);
+  const bool gone_at_10 = !cache.get(1).has_value();
+  const bool empty = cache.size() == 0;
+  std::printf("  put key 1 at 0 s; at 9 s it is %s; at 10 s it is %s; size %s\n",
+              there_at_9 ? "there" : "MISSING", gone_at_10 ? "gone" : "STILL THERE",
+              empty ? "0" : "not 0");
+  return put && there_at_9 && gone_at_10 && empty;
+}
 
 template <class Counter>
 bool run_counter(const char* name, long long clients, long long ops) {
@@ -143,9 +175,11 @@ int main(int argc, char** argv) {
   std::printf("1. counter: 8 shard actors on 2 workers, %lld clients x %lld adds\n", clients, ops);
   ok = run_counter<cp::ActorCounter>("ask (actor)", clients, ops) && ok;
   ok = run_counter<cp::PipelinedActorCounter>("tell (pipelined)", clients, ops) && ok;
-  std::printf("2. supervision: throws on every %lld-th message\n", fail_every);
+  std::printf("2. cache: an entry with a 10 s TTL, on a clock set by hand\n");
+  ok = run_cache_ttl() && ok;
+  std::printf("3. supervision: throws on every %lld-th message\n", fail_every);
   ok = run_supervision(messages, fail_every) && ok;
-  std::printf("3. broadcast: %lld config versions, the channel holds 4\n", configs);
+  std::printf("4. broadcast: %lld config versions, the channel holds 4\n", configs);
   ok = run_broadcast(configs) && ok;
   std::printf(ok ? "all checks passed\n" : "FAILED: a check above did not hold\n");
   return ok ? 0 : 1;
@@ -155,7 +189,7 @@ int main(int argc, char** argv) {
 //   ./build/release/lessons/07-actors/l07_actors
 //   ./build/release/lessons/07-actors/l07_actors --clients=1 --fail-every=3
 // What to expect: both counter rows say "exact"; the tell row is several times faster than
-// the ask row (no wait for a reply). Supervision: messages/fail-every asks end in
+// the ask row (no wait for a reply). Cache: "there" at 9 s, "gone" at 10 s. Supervision: messages/fail-every asks end in
 // handler_failed, every other ask is ok, and there are as many restarts as failures. Broadcast:
 // the slow subscriber got 4 and missed the rest (it resumes at the oldest version held); the
 // newest-only one got 1 (the last version). Last line "all checks passed", exit code 0.
