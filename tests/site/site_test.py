@@ -70,13 +70,15 @@ MIN_DIAGRAM_TEXT = 11          # px: the smallest text of an SVG diagram, as the
 # Every text of every SVG image on the page, at the size the page shows it: the SVG is fetched,
 # drawn (hidden) at the image's displayed box, and each text's font size is multiplied by the
 # scale from its coordinates to the screen. Mermaid draws labels as HTML in <foreignObject>,
-# hand-drawn diagrams as <text>; a plot whose text is paths has none. Returns
+# hand-drawn diagrams as <text>. The results page's plots are left out: matplotlib draws their
+# text as paths (nothing to measure) and parsing them costs seconds. Returns
 # [[src, smallest px, its text]] for each image shown with a width.
 SVG_TEXT_SIZES = """
 const done = arguments[arguments.length - 1];
 const imgs = Array.from(document.images).filter(i =>
   /\\.svg(#|\\?|$)/.test(i.currentSrc || i.src) && i.naturalWidth > 0 &&
   new URL(i.currentSrc || i.src).origin === location.origin &&
+  !new URL(i.currentSrc || i.src).pathname.includes('/docs/results/') &&
   i.getBoundingClientRect().width > 0);
 Promise.all(imgs.map(async img => {
   const src = img.currentSrc || img.src;
