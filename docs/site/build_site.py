@@ -223,7 +223,8 @@ def write_source_page(docs, rel, repo, named_by):
         lang = "cmake"
     longest = max((len(r) for r in re.findall(r"`+", text)), default=0)
     fence = "`" * max(3, longest + 1)
-    back = ", ".join(f"[{m.name}]({relpath(m, rel.parent)})" for m in sorted(named_by))
+    back = ", ".join(f"[{nav_title(repo / m)}]({relpath(m, rel.parent)})"
+                     for m in sorted(named_by))
     page = docs / source_page(rel)
     page.parent.mkdir(parents=True, exist_ok=True)
     page.write_text(f"# {rel.as_posix()}\n\n"
