@@ -14,7 +14,7 @@
 // syntactically fine: refusing them is the validator's job, so each reason is counted once, at
 // the stage that owns it. Where we differ from Etsy's statsd: a set member must be made of
 // [A-Za-z0-9_.-] (Etsy takes any text), "+5" is refused for a counter or a timing (bad_value),
-// and several values per line (Etsy's "a:1|c:2|c") are refused (bad_field / bad_value).
+// and several values per line (Etsy's "a:1|c:2|c") are refused (unknown_type).
 #pragma once
 
 #include <charconv>

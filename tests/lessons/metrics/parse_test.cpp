@@ -92,6 +92,7 @@ TEST_CASE("statsd: malformed lines are refused with their reason", "[unit]") {
       {"app.requests:1|", Invalid::no_type},
       {"app.users:7|h", Invalid::unknown_type},
       {"app.users:abc|h", Invalid::bad_value},
+      {"app.requests:1|c:2|c", Invalid::unknown_type},  // Etsy's several values per line
       {"app.requests:1|C", Invalid::unknown_type},
       {"app.requests:1|c|@2", Invalid::bad_sample_rate},
       {"app.requests:1|c|@0", Invalid::bad_sample_rate},
