@@ -29,7 +29,7 @@
 // that reason: its state is gone, the message (with the asker's promise) is destroyed, so the
 // asker gets broken_promise (ActorError stopped here), and so does every later ask. Instead the
 // behaviour catches around State::handle and the actor keeps its state and goes on with the
-// next message, which is what our runtime's supervision with RestartPolicy::keep_state yields
+// next message, which is what our runtime's supervision with FailureDirective::resume yields
 // (it keeps the state consistent only if handle() throws before changing it, or leaves it
 // valid; the workload handlers do not throw, short of running out of memory). The asker gets
 // ActorError(handler_failed), as from our runtime, its text naming what the handler threw; a

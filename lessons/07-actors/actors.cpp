@@ -9,7 +9,8 @@
 //                 put at 0 s is there at 9 s and gone at 10 s; no sleep.
 //   3. supervise - an actor whose handler throws on every --fail-every-th message. Every
 //                 message is answered: ok, or handler_failed for the ones that threw; the actor
-//                 is restarted each time and the messages behind a failure are still handled.
+//                 is resumed each time (its state kept: the handler throws before changing
+//                 it) and the messages behind a failure are still handled.
 //   4. broadcast - a publisher sends --configs config versions to 3 subscribers through a
 //                 channel that holds 4; a slow subscriber is told how many it missed; close()
 //                 is the shutdown notice.
@@ -100,8 +101,8 @@ bool run_supervision(long long messages, long long fail_every) {
   actor::ActorSystem system({.workers = 2});
   // [quote: supervise]
   actor::ActorOptions options;
-  options.supervision.restart = actor::RestartPolicy::keep_state;  // keep the count
-  options.supervision.max_restarts = 1000;                          // within one second
+  options.supervision.directive = actor::FailureDirective::resume;  // keep the count
+  options.supervision.max_failures = 1000;                          // within one second
   auto flaky = system.spawn<Flaky>(
       [=] { return Flaky{static_cast<std::uint64_t>(fail_every)}; }, options);
   std::uint64_t ok = 0, failed = 0, other = 0;
@@ -115,12 +116,12 @@ bool run_supervision(long long messages, long long fail_every) {
   system.shutdown(actor::StopPolicy::drain);
   const actor::ActorStats st = flaky.stats();
   const auto want_failed = static_cast<std::uint64_t>(messages / fail_every);
-  std::printf("  %llu asks: %llu ok, %llu handler_failed, %llu other; restarts %llu\n",
+  std::printf("  %llu asks: %llu ok, %llu handler_failed, %llu other; resumes %llu\n",
               static_cast<unsigned long long>(messages), static_cast<unsigned long long>(ok),
               static_cast<unsigned long long>(failed), static_cast<unsigned long long>(other),
-              static_cast<unsigned long long>(st.restarts));
+              static_cast<unsigned long long>(st.resumes));
   return failed == want_failed && other == 0 && ok + failed == static_cast<std::uint64_t>(messages) &&
-         st.restarts == failed && st.balanced();
+         st.resumes == failed && st.restarts == 0 && st.balanced();
 }
 
 bool run_broadcast(long long configs) {
@@ -189,7 +190,8 @@ int main(int argc, char** argv) {
 //   ./build/release/lessons/07-actors/l07_actors
 //   ./build/release/lessons/07-actors/l07_actors --clients=1 --fail-every=3
 // What to expect: both counter rows say "exact"; the tell row is several times faster than
-// the ask row (no wait for a reply). Cache: "there" at 9 s, "gone" at 10 s. Supervision: messages/fail-every asks end in
-// handler_failed, every other ask is ok, and there are as many restarts as failures. Broadcast:
+// the ask row (no wait for a reply). Cache: "there" at 9 s, "gone" at 10 s. Supervision:
+// messages/fail-every asks end in handler_failed, every other ask is ok, and there are as many
+// resumes as failures. Broadcast:
 // the slow subscriber got 4 and missed the rest (it resumes at the oldest version held); the
 // newest-only one got 1 (the last version). Last line "all checks passed", exit code 0.

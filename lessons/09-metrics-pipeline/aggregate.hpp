@@ -4,17 +4,27 @@
 //                     1024 sub-buckets per power of two, < 0.1% relative error), stored sparse
 //                     (a map of the used buckets) because a store holds thousands of series and
 //                     the harness's dense 440 KiB array is sized for one thread's latencies.
-//   Aggregate       - count, sum, min, max (mean = sum / count) and, for timings, the histogram.
+//   Aggregate       - count, sum, min, max (mean = sum / count) of the values sent; for timings
+//                     the histogram and `sampled` (sum of 1 / rate: the events the samples
+//                     stand for, Etsy's timer count); for gauges the gauge's value (the last
+//                     value set, plus the deltas after it); for sets the distinct members.
+//   GaugeValues     - series key -> a gauge's value, kept across windows: as in Etsy's statsd,
+//                     a gauge keeps its value until it is set again, and a delta in a new
+//                     window changes the value the last window ended with.
 //   Window          - series key -> Aggregate: everything one flush interval collected.
 //   FlushedWindow   - a window with its [start, end) in ms.
 //   StoreView       - what a query returns: the current window, the retained history, and the
 //                     all-time totals of every window flushed so far.
 //   merge, totals   - combine windows; totals(view) = flushed totals + current window.
 //
-// Every operation here is order-independent except floating-point addition: sum is a double,
-// so two stores fed the same points in different orders agree exactly only when the partial
-// sums are exact (integers, or dyadic fractions like 0.25, below 2^53). The tests use such
-// values on purpose; the lesson discusses it.
+// Every operation here is order-independent except floating-point addition and a gauge's
+// value. sum is a double, so two stores fed the same points in different orders agree exactly
+// only when the partial sums are exact (integers, or dyadic fractions like 0.25, below 2^53);
+// the tests use such values on purpose. A gauge's value depends on the order of its updates
+// (the last set wins): it is the order the store applied them, which with one validator and
+// one aggregator is the order the lines arrived; with several, two lines of one gauge sent
+// back to back may be applied in either order (as UDP may reorder them on their way to
+// Etsy's statsd). The lesson discusses both.
 #pragma once
 
 #include <algorithm>
@@ -23,6 +33,7 @@
 #include <deque>
 #include <limits>
 #include <map>
+#include <set>
 #include <string>
 
 #include "bench/harness/histogram.hpp"
@@ -74,6 +85,10 @@ struct Aggregate {
   double min = std::numeric_limits<double>::infinity();
   double max = -std::numeric_limits<double>::infinity();
   TimingHistogram timings;  // empty unless the series is a timing
+  double sampled = 0;       // timings: sum of 1 / rate
+  bool has_gauge = false;   // gauges: `gauge` is the value after this window's last update
+  double gauge = 0;
+  std::set<std::string> members;  // sets: the distinct members
 
   void add(double v, bool is_timing) {
     ++count;
@@ -88,17 +103,39 @@ struct Aggregate {
     min = std::min(min, o.min);
     max = std::max(max, o.max);
     timings.merge(o.timings);
+    sampled += o.sampled;
+    if (o.has_gauge) {  // `o` is the later window: its value is the newer one
+      has_gauge = true;
+      gauge = o.gauge;
+    }
+    members.insert(o.members.begin(), o.members.end());
   }
   double mean() const { return count ? sum / static_cast<double>(count) : 0.0; }
   bool operator==(const Aggregate&) const = default;
 };
 
 using Window = std::map<std::string, Aggregate>;
+using GaugeValues = std::map<std::string, double>;
 
-inline void add_point(Window& w, const Point& p) {
-  w[series_key(p)].add(p.aggregated_value(), p.type == MetricType::timing);
+inline void add_point(Window& w, GaugeValues& gauges, const Point& p) {
+  std::string key = series_key(p);
+  Aggregate& a = w[key];
+  if (p.type == MetricType::set) {
+    ++a.count;
+    a.members.insert(p.member);
+    return;
+  }
+  a.add(p.aggregated_value(), p.type == MetricType::timing);
+  if (p.type == MetricType::timing) a.sampled += 1.0 / p.sample_rate;
+  if (p.type == MetricType::gauge) {
+    double& value = gauges[std::move(key)];
+    value = p.gauge_delta ? value + p.value : p.value;  // a delta on a new gauge starts at 0
+    a.has_gauge = true;
+    a.gauge = value;
+  }
 }
 
+// merge_into: `from` is the later window (its gauge values are the newer ones).
 inline void merge_into(Window& into, const Window& from) {
   for (const auto& [key, agg] : from) into[key].merge(agg);
 }

@@ -5,7 +5,8 @@
 //   --target=udp     datagrams to metricsd on 127.0.0.1:--port (--batch lines per datagram)
 //   --target=stdout  lines on stdout, for `metrics_load ... | metricsd --stdin`
 //   --target=inproc  straight into a Pipeline in this process (--producers threads), then
-//                    compares its totals with the sequential computation and prints the
+//                    compares its totals with the sequential computation (all but the
+//                    gauges' values, which depend on the order of updates) and prints the
 //                    send-to-counted latency; exit 1 if they differ while nothing was dropped
 // --expect=FILE writes the sequential computation (totals in metricsd's dump format).
 #include <chrono>
@@ -145,7 +146,10 @@ int run_inproc(const Options& o, Store& store) {
   const StatsSnapshot s = pipeline.stats();
   const auto latency = pipeline.latency_after_stop();
   const Window got = totals(pipeline.query({}).get());
-  const bool exact = got == expected.totals;
+  // Every field exactly, except a gauge's value: it is the last update the store applied, and
+  // several producers, validators and aggregators may apply two updates of one gauge in either
+  // order (aggregate.hpp). order_free leaves it out on both sides.
+  const bool exact = order_free(got) == order_free(expected.totals);
   std::printf("store=%s producers=%u lines=%llu in %.3f s = %.0f lines/s\n  %s balanced=%s\n",
               std::string(Store::name).c_str(), producers,
               static_cast<unsigned long long>(s.received), secs,

@@ -4,12 +4,15 @@
 // them through the pipeline (validators, aggregators, store, flusher); prints a stats line every
 // second on stderr; answers queries on TCP 127.0.0.1:--query-port, one request line per
 // connection:
-//   stats               every counter, one key=value per line
+//   stats               every counter, one key=value per line, and the UDP socket's own:
+//                       udp_datagrams (read by us) and udp_kernel_drops (dropped by the
+//                       kernel because the socket's receive buffer was full)
 //   totals [prefix]     all-time aggregates per series (flushed windows + the current one)
 //   current [prefix]    the current window
 //   history [prefix]    the retained flushed windows, each after a "window <start> <end>" line
 // On SIGINT or SIGTERM (or after --run-ms): stops the receivers, drains the pipeline, makes the
-// final flush, prints the final stats on stdout and writes the totals to --dump if given.
+// final flush, prints the final stats on stdout (with a "final: udp_datagrams=D
+// udp_kernel_drops=K" line: a sender's datagrams = D + K) and writes the totals to --dump.
 // The first line on stdout says where it listens: "metricsd: udp 127.0.0.1:P query
 // 127.0.0.1:Q store=S" (port 0 asks the kernel for a free one; this line tells which).
 #include <signal.h>
@@ -17,6 +20,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -54,6 +58,18 @@ StagePolicy policy(const std::string& name, const char* option) {
 
 // The receivers and the query server poll their sockets and this flag.
 std::atomic<bool> g_running{true};
+// Datagrams read from the UDP socket (a statistic: relaxed, read after the join at the end).
+std::atomic<std::uint64_t> g_datagrams{0};
+
+// udp_stats: the socket's side of the balance. Every datagram sent to the port was either read
+// (udp_datagrams) or dropped by the kernel (udp_kernel_drops, from /proc/net/udp); the lines
+// read then enter the pipeline's own balance (received = invalid + dropped + processed + errors).
+std::string udp_stats(const net::Socket& udp) {
+  if (!udp.valid()) return "";
+  const auto drops = net::udp_socket_drops(udp);
+  return "udp_datagrams=" + std::to_string(g_datagrams.load(std::memory_order_relaxed)) +
+         " udp_kernel_drops=" + (drops ? std::to_string(*drops) : std::string("unknown"));
+}
 
 template <class P>
 void receive_udp(P& pipeline, const net::Socket& sock) {
@@ -61,6 +77,8 @@ void receive_udp(P& pipeline, const net::Socket& sock) {
   while (g_running.load(std::memory_order_relaxed)) {  // relaxed: a flag; the join orders the rest
     if (!net::readable(sock.fd(), 100)) continue;
     const ssize_t n = ::recv(sock.fd(), buf.data(), buf.size(), 0);
+    if (n < 0) continue;
+    g_datagrams.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
     if (n > 0) pipeline.submit_text(std::string_view(buf.data(), static_cast<std::size_t>(n)));
   }
 }
@@ -84,12 +102,18 @@ void receive_stdin(P& pipeline) {
 }
 
 template <class P>
-std::string answer(P& pipeline, const std::string& request) {
+std::string answer(P& pipeline, const net::Socket& udp, const std::string& request) {
   const auto space = request.find(' ');
   const std::string verb = request.substr(0, space);
   Query q;
   if (space != std::string::npos) q.prefix = request.substr(space + 1);
-  if (verb == "stats") return format_stats(pipeline.stats());
+  if (verb == "stats") {
+    std::string out = format_stats(pipeline.stats());
+    std::string socket = udp_stats(udp);  // "a=1 b=2" -> one key=value per line
+    for (char& c : socket)
+      if (c == ' ') c = '\n';
+    return socket.empty() ? out : out + socket + "\n";
+  }
   if (verb != "totals" && verb != "current" && verb != "history")
     return "error: unknown request '" + verb + "' (stats, totals, current, history)\n";
   q.with_history = verb == "history";
@@ -108,7 +132,7 @@ std::string answer(P& pipeline, const std::string& request) {
 }
 
 template <class P>
-void serve_queries(P& pipeline, const net::Socket& listener) {
+void serve_queries(P& pipeline, const net::Socket& listener, const net::Socket& udp) {
   while (g_running.load(std::memory_order_relaxed)) {  // relaxed: as above
     if (!net::readable(listener.fd(), 100)) continue;
     net::Socket client(::accept(listener.fd(), nullptr, nullptr));
@@ -120,7 +144,7 @@ void serve_queries(P& pipeline, const net::Socket& listener) {
            ::read(client.fd(), &c, 1) == 1 && c != '\n')
       request += c;
     if (!request.empty() && request.back() == '\r') request.pop_back();
-    net::write_all(client.fd(), answer(pipeline, request));
+    net::write_all(client.fd(), answer(pipeline, udp, request));
   }
 }
 
@@ -155,7 +179,7 @@ int run(const Options& o, Store& store) {
   std::vector<std::thread> threads;
   if (udp.valid()) threads.emplace_back([&] { receive_udp(pipeline, udp); });
   if (o.stdin_input) threads.emplace_back([&] { receive_stdin(pipeline); });
-  if (query.valid()) threads.emplace_back([&] { serve_queries(pipeline, query); });
+  if (query.valid()) threads.emplace_back([&] { serve_queries(pipeline, query, udp); });
 
   // The main thread waits for a signal, printing a stats line every second.
   sigset_t stop_signals;
@@ -193,6 +217,7 @@ int run(const Options& o, Store& store) {
   pipeline.stop();
   const StatsSnapshot s = pipeline.stats();
   std::printf("final: %s balanced=%s\n", s.summary().c_str(), s.balanced() ? "yes" : "no");
+  if (udp.valid()) std::printf("final: %s\n", udp_stats(udp).c_str());
   for (std::size_t r = 0; r < kInvalidReasons; ++r)
     if (s.invalid[r]) std::printf("final: invalid.%s=%llu\n", std::string(to_string(static_cast<Invalid>(r))).c_str(),
                                   static_cast<unsigned long long>(s.invalid[r]));

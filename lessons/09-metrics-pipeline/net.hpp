@@ -5,6 +5,8 @@
 //   listen_tcp       - a listening TCP socket on 127.0.0.1:port (0: a free port).
 //   local_port       - the port a socket is bound to.
 //   readable         - poll() for input with a timeout (the loops use it to see a stop flag).
+//   udp_socket_drops - datagrams the kernel dropped at one UDP socket (its receive buffer was
+//                      full): the `drops` column of /proc/net/udp on the socket's inode.
 //   udp_sender, send_to_local, tcp_request - the client side (load generator, tests).
 // Errors throw std::system_error with the call that failed.
 #pragma once
@@ -13,10 +15,14 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdint>
+#include <fstream>
+#include <optional>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -91,6 +97,29 @@ inline Socket listen_tcp(std::uint16_t port) {
 inline bool readable(int fd, int timeout_ms) {
   pollfd p{fd, POLLIN, 0};
   return ::poll(&p, 1, timeout_ms) > 0 && (p.revents & (POLLIN | POLLHUP | POLLERR));
+}
+
+// udp_socket_drops: how many datagrams addressed to `s` the kernel has dropped since the socket
+// was created, because its receive buffer was full (or a socket filter refused them). Linux
+// keeps the count per socket (sk_drops) and shows it as the last column of /proc/net/udp,
+// on the line whose inode column is the socket's inode (fstat of the descriptor). nullopt if
+// the file or the line cannot be read. /proc/net/snmp's Udp RcvbufErrors is the same count
+// summed over every socket of the network namespace.
+inline std::optional<std::uint64_t> udp_socket_drops(const Socket& s) {
+  struct stat st{};
+  if (::fstat(s.fd(), &st) != 0) return std::nullopt;
+  std::ifstream in("/proc/net/udp");
+  std::string line;
+  std::getline(in, line);  // the header
+  while (std::getline(in, line)) {
+    // sl local rem st tx:rx tr:when retrnsmt uid timeout inode ref pointer drops
+    std::istringstream fields(line);
+    std::string f[13];
+    for (auto& x : f) fields >> x;
+    if (!fields) continue;
+    if (f[9] == std::to_string(st.st_ino)) return std::stoull(f[12]);
+  }
+  return std::nullopt;
 }
 
 inline Socket udp_sender() {

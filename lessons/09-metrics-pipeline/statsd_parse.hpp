@@ -4,13 +4,17 @@
 //                    (meaning, validate.hpp). Each has its own counter in Stats.
 //   ParseResult    - a Point, or an Invalid reason; never an exception.
 //   parse_statsd   - name:value|type[|@rate][|#k:v,...][|T<unix seconds>]
-//                    type: c (counter), g (gauge), ms (timing). The tags are DogStatsD's
-//                    extension, |T its timestamp field; the rest is Etsy StatsD's line protocol.
+//                    type: c (counter), g (gauge), ms (timing), s (set). The tags are
+//                    DogStatsD's extension, |T its timestamp field; the rest is Etsy StatsD's
+//                    line protocol (its docs/metric_types.md): a gauge value with a sign
+//                    ("+5", "-5") is a delta, without one it sets the gauge; a set's value is a
+//                    member, counted once per window however often it comes.
 //
 // The parser only checks syntax. "nan" and "inf" parse as numbers and an empty name is
 // syntactically fine: refusing them is the validator's job, so each reason is counted once, at
-// the stage that owns it. Not supported (refused as bad_value): relative gauges ("+5", "-5" is
-// a plain negative value), sets (|s, refused as unknown_type), several values per line.
+// the stage that owns it. Where we differ from Etsy's statsd: a set member must be made of
+// [A-Za-z0-9_.-] (Etsy takes any text), "+5" is refused for a counter or a timing (bad_value),
+// and several values per line (Etsy's "a:1|c:2|c") are refused (unknown_type).
 #pragma once
 
 #include <charconv>
@@ -102,6 +106,25 @@ inline bool parse_tags(std::string_view s, std::vector<Tag>& tags) {
   }
 }
 
+// parse_value: the value text, read as the point's type says (the type is set).
+inline bool parse_value(Point& p, std::string_view text) {
+  if (p.type == MetricType::set) {
+    if (text.empty()) return false;
+    for (char c : text)
+      if (!name_char(c)) return false;
+    p.member = std::string(text);
+    return true;
+  }
+  if (p.type == MetricType::gauge && !text.empty() && (text[0] == '+' || text[0] == '-')) {
+    p.gauge_delta = true;
+    const std::string_view digits = text.substr(1);
+    if (digits.starts_with('-') || !parse_double(digits, p.value)) return false;
+    if (text[0] == '-') p.value = -p.value;
+    return true;
+  }
+  return parse_double(text, p.value);
+}
+
 }  // namespace detail
 
 // parse_statsd: the line without its '\n' (a trailing '\r' is ignored).
@@ -122,13 +145,11 @@ inline ParseResult parse_statsd(std::string_view line) {
   std::string_view rest = line.substr(colon + 1);
   const std::size_t bar = rest.find('|');
   if (bar == std::string_view::npos) return fail(Invalid::no_type);
-  double value = 0;
-  if (!detail::parse_double(rest.substr(0, bar), value)) return fail(Invalid::bad_value);
+  const std::string_view text = rest.substr(0, bar);  // read once the type is known
   rest.remove_prefix(bar + 1);
 
   Point& p = r.point;
   p.name = std::string(name);
-  p.value = value;
   bool seen_rate = false, seen_tags = false;
   for (bool first = true;; first = false) {
     const std::size_t next = rest.find('|');
@@ -137,8 +158,11 @@ inline ParseResult parse_statsd(std::string_view line) {
       if (field == "c") p.type = MetricType::counter;
       else if (field == "g") p.type = MetricType::gauge;
       else if (field == "ms") p.type = MetricType::timing;
+      else if (field == "s") p.type = MetricType::set;
+      else if (!detail::parse_double(text, p.value)) return fail(Invalid::bad_value);
       else if (field.empty()) return fail(Invalid::no_type);
       else return fail(Invalid::unknown_type);
+      if (!detail::parse_value(p, text)) return fail(Invalid::bad_value);
     } else if (field.starts_with('@') && !seen_rate) {
       seen_rate = true;
       if (!detail::parse_double(field.substr(1), p.sample_rate) || !(p.sample_rate > 0.0) ||

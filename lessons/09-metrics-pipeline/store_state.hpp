@@ -24,7 +24,7 @@ class StoreState {
   explicit StoreState(StoreConfig cfg = {}) : cfg_(cfg) { view_.current_start_ms = cfg.start_ms; }
 
   void add(const Point& p) {
-    add_point(view_.current, p);
+    add_point(view_.current, gauges_, p);
     ++view_.points;
   }
 
@@ -55,6 +55,7 @@ class StoreState {
  private:
   StoreConfig cfg_;
   StoreView view_;
+  GaugeValues gauges_;  // every gauge's value, across windows
 };
 
 }  // namespace cp::metrics

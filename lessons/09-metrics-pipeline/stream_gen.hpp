@@ -3,11 +3,14 @@
 //
 //   StreamConfig - seed, share of malformed / invalid lines and of poisoned points, the host
 //                  tag the service adds, and "now" for the timestamps the lines carry.
-//   GenLine      - the text, and the expected outcome: valid (with its series key and value,
-//                  computed here, not by the parser), invalid (with its reason) or poisoned.
+//   GenLine      - the text, and the expected outcome: valid (with its series key, its type
+//                  and value, computed here, not by the parser), invalid (with its reason) or
+//                  poisoned. Valid lines cover Etsy's forms: counters and timings with and
+//                  without a sample rate, gauges set and changed by a signed delta, sets.
 //   StreamGen    - next(): one line. Same seed, same stream.
 //   Expected     - the sequential computation: fold every GenLine in order into the totals,
-//                  the count per invalid reason, the poisoned count.
+//                  the count per invalid reason, the poisoned count. Its gauge values are
+//                  those of the lines' order (see aggregate.hpp for when a store's agree).
 // The values are integers and quarters, so every sum is exact in a double whatever the order
 // of addition (aggregate.hpp): the pipeline's totals must equal Expected's bit for bit.
 #pragma once
@@ -42,8 +45,11 @@ struct GenLine {
   Expect expect = Expect::valid;
   Invalid reason = Invalid::no_value;  // when invalid
   std::string key;                     // when valid: the series key
-  double value = 0;                    // when valid: the aggregated value
+  double value = 0;                    // when valid: the aggregated value (a delta's signed)
   bool timing = false;
+  double sampled = 0;                  // timings: 1 / rate
+  bool gauge = false, delta = false;   // gauges: a delta (+v / -v) or a set value
+  std::string member;                  // sets: the member (then `value` is unused)
 };
 
 class StreamGen {
@@ -83,22 +89,40 @@ class StreamGen {
   GenLine valid() {
     GenLine g;
     const std::string name = kNames[rng_.below(std::size(kNames))];
-    const auto kind = rng_.below(3);
+    const auto kind = rng_.below(4);
     double v = 0, rate = 1;
-    std::string type;
+    std::string type, text;
     if (kind == 0) {
       type = "c";
       v = static_cast<double>(1 + rng_.below(100));
       if (rng_.below(4) == 0) rate = rng_.below(2) ? 0.5 : 0.25;
+      text = number(v);
     } else if (kind == 1) {
       type = "g";
-      v = value(-50, 1000);
-    } else {
+      g.gauge = true;
+      g.delta = rng_.below(4) == 0;
+      if (g.delta) {
+        const bool up = rng_.below(2) == 0;
+        const double by = value(1, 50);
+        text = (up ? "+" : "-") + number(by);
+        v = up ? by : -by;
+      } else {
+        v = value(0, 1000);
+        text = number(v);
+      }
+    } else if (kind == 2) {
       type = "ms";
       v = value(0, 500);
       g.timing = true;
+      if (rng_.below(4) == 0) rate = rng_.below(2) ? 0.5 : 0.25;
+      g.sampled = 1 / rate;
+      text = number(v);
+    } else {
+      type = "s";
+      g.member = "user" + std::to_string(rng_.below(20));
+      text = g.member;
     }
-    g.text = name + ":" + number(v) + "|" + type;
+    g.text = name + ":" + text + "|" + type;
     if (rate != 1) g.text += "|@" + number(rate);
     // Tags: a random subset, written in a random order, keys sometimes upper-case; the
     // expected key has them lower-cased and sorted, with the host tag.
@@ -122,7 +146,7 @@ class StreamGen {
     g.key = name + "|" + type + "|";
     for (std::size_t i = 0; i < tags.size(); ++i)
       g.key += (i ? "," : "") + tags[i].first + ":" + tags[i].second;
-    g.value = v / rate;
+    g.value = type == "c" ? v / rate : v;
     return g;
   }
 
@@ -138,8 +162,9 @@ class StreamGen {
         {Invalid::no_value, "app.requests 1 c"},
         {Invalid::bad_name, "app requests:1|c"},
         {Invalid::bad_value, "app.requests:12abc|c"},
+        {Invalid::bad_value, rng_.below(2) ? "queue.depth:+-3|g" : "app.users:|s"},
         {Invalid::no_type, "app.requests:1"},
-        {Invalid::unknown_type, "app.users:7|s"},
+        {Invalid::unknown_type, "app.users:7|h"},
         {Invalid::bad_sample_rate, "app.requests:1|c|@2"},
         {Invalid::bad_tag, "app.requests:1|c|#:x"},
         {Invalid::bad_field, "app.requests:1|c|x"},
@@ -171,10 +196,23 @@ struct Expected {
     switch (g.expect) {
       case Expect::valid:
         ++valid;
-        totals[g.key].add(g.value, g.timing);
+        add_valid(totals[g.key], g);
         break;
       case Expect::invalid: ++invalid[static_cast<std::size_t>(g.reason)]; break;
       case Expect::poisoned: ++poisoned; break;
+    }
+  }
+  static void add_valid(Aggregate& a, const GenLine& g) {
+    if (!g.member.empty()) {
+      ++a.count;
+      a.members.insert(g.member);
+      return;
+    }
+    a.add(g.value, g.timing);
+    a.sampled += g.sampled;
+    if (g.gauge) {
+      a.gauge = g.delta ? a.gauge + g.value : g.value;
+      a.has_gauge = true;
     }
   }
   std::uint64_t invalid_total() const {
@@ -183,5 +221,14 @@ struct Expected {
     return n;
   }
 };
+
+// order_free: `w` with every gauge's value zeroed (that it is a gauge is kept). Two runs with
+// several validators or aggregators must agree on this exactly; a gauge's value depends on
+// the order in which the store applied its updates (aggregate.hpp).
+inline Window order_free(Window w) {
+  for (auto& [key, a] : w)
+    if (a.has_gauge) a.gauge = 0;
+  return w;
+}
 
 }  // namespace cp::metrics

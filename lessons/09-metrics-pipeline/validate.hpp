@@ -30,7 +30,7 @@ struct ValidationRules {
 inline std::optional<Invalid> validate_and_enrich(Point& p, std::int64_t now_ms,
                                                   const ValidationRules& rules) {
   if (p.name.empty()) return Invalid::empty_name;
-  if (!std::isfinite(p.value)) return Invalid::not_finite;
+  if (!std::isfinite(p.value)) return Invalid::not_finite;  // a set's value is 0
   if (p.type == MetricType::timing && p.value < 0) return Invalid::negative_timing;
   if (p.has_timestamp) {
     if (p.timestamp_ms < now_ms - rules.max_age_ms) return Invalid::timestamp_too_old;

@@ -2,10 +2,12 @@
 // daemon's final dump use it, and the end-to-end test reads it.
 //
 //   format_window - one line per series, sorted by key:
-//                   <key> count=N sum=S min=A max=B mean=M[ p50=.. p99=.. buckets=i:n;i:n]
-//                   (the last three for timings). Numbers in the shortest form that reads
-//                   back to the same double, so a dump compares exactly.
-//   parse_window  - the inverse (mean and the percentiles are derived, so they are skipped).
+//                   <key> count=N sum=S min=A max=B mean=M[ value=V][ unique=U members=a;b]
+//                   [ sampled=S p50=.. p99=.. buckets=i:n;i:n]
+//                   (value for gauges, unique and members for sets, the rest for timings).
+//                   Numbers in the shortest form that reads back to the same double, so a
+//                   dump compares exactly.
+//   parse_window  - the inverse (mean, unique and the percentiles are derived: skipped).
 //   format_stats  - a stats snapshot as key=value lines, one per counter and invalid reason.
 #pragma once
 
@@ -32,8 +34,17 @@ inline std::string format_window(const Window& w) {
   for (const auto& [key, a] : w) {
     out += key + " count=" + std::to_string(a.count) + " sum=" + shortest(a.sum) +
            " min=" + shortest(a.min) + " max=" + shortest(a.max) + " mean=" + shortest(a.mean());
+    if (a.has_gauge) out += " value=" + shortest(a.gauge);
+    if (!a.members.empty()) {
+      out += " unique=" + std::to_string(a.members.size()) + " members=";
+      bool first = true;
+      for (const auto& m : a.members) {
+        out += (first ? "" : ";") + m;
+        first = false;
+      }
+    }
     if (a.timings.count() > 0) {
-      out += " p50=" + shortest(a.timings.percentile_ms(50)) +
+      out += " sampled=" + shortest(a.sampled) + " p50=" + shortest(a.timings.percentile_ms(50)) +
              " p99=" + shortest(a.timings.percentile_ms(99)) + " buckets=";
       bool first = true;
       for (const auto& [b, n] : a.timings.buckets()) {
@@ -76,6 +87,17 @@ inline std::optional<Window> parse_window(const std::string& text) {
       else if (name == "sum") ok = detail::read_number(value, a.sum);
       else if (name == "min") ok = detail::read_number(value, a.min);
       else if (name == "max") ok = detail::read_number(value, a.max);
+      else if (name == "value") ok = a.has_gauge = detail::read_number(value, a.gauge);
+      else if (name == "sampled") ok = detail::read_number(value, a.sampled);
+      else if (name == "members") {
+        std::string_view rest = value;
+        while (ok && !rest.empty()) {
+          const auto semi = rest.find(';');
+          ok = semi != 0;
+          a.members.insert(std::string(rest.substr(0, semi)));
+          rest = semi == std::string_view::npos ? std::string_view() : rest.substr(semi + 1);
+        }
+      }
       else if (name == "buckets") {
         std::string_view rest = value;
         while (ok && !rest.empty()) {

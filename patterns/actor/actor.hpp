@@ -4,7 +4,7 @@
 //                   `reply handle(message&)`. Plain single-threaded code: it handles one
 //                   message at a time and nothing else touches it.
 //   ActorOptions  - mailbox bound and overload policy, supervision (supervision.hpp).
-//   ActorStats    - accepted, handled, failed, discarded, restarts. Exact once
+//   ActorStats    - accepted, handled, failed, discarded, restarts, resumes. Exact once
 //                   wait_until_stopped() returned: accepted == handled + failed + discarded.
 //   ActorRef<B>   - a handle to an actor; copyable, any thread:
 //                     tell(m)             fire-and-forget; returns the mailbox's SubmitStatus
@@ -26,7 +26,7 @@
 // the stats and SupervisionPolicy::on_failure.
 // Every user-supplied callable the worker calls may throw without killing the worker: the
 // handler and the reply's move fail their message (the asker gets handler_failed); the
-// supervision clock and the factory make a restart impossible (the actor stops, as when its
+// supervision clock and the factory make carrying on impossible (the actor stops, as when its
 // budget is spent); an exception from on_failure is dropped. A message type must move without
 // throwing (checked at compile time): the mailbox moves it under its lock.
 //
@@ -76,7 +76,7 @@ struct ActorOptions {
 
 // ActorStats: every accepted message ends counted once, as handled, failed or discarded.
 struct ActorStats {
-  std::uint64_t accepted = 0, handled = 0, failed = 0, discarded = 0, restarts = 0;
+  std::uint64_t accepted = 0, handled = 0, failed = 0, discarded = 0, restarts = 0, resumes = 0;
   bool balanced() const { return accepted == handled + failed + discarded; }
 };
 
@@ -172,7 +172,7 @@ class ActorCell final : public ActorControl {
     return {mailbox_.accepted(), handled_.load(std::memory_order_relaxed),
             failed_.load(std::memory_order_relaxed),
             mailbox_.discarded() + discarded_.load(std::memory_order_relaxed),
-            restarts_.load(std::memory_order_relaxed)};
+            restarts_.load(std::memory_order_relaxed), resumes_.load(std::memory_order_relaxed)};
   }
 
   std::size_t mailbox_capacity() const { return mailbox_.capacity(); }
@@ -213,7 +213,7 @@ class ActorCell final : public ActorControl {
     return r.status;
   }
 
-  // Why a push was refused: the actor was stopped, or it stopped itself after its restart
+  // Why a push was refused: the actor was stopped, or it stopped itself after its failure
   // budget ran out.
   AskError refusal() const {
     // acquire: pairs with the release store in on_failure, made before the mailbox closed.
@@ -236,27 +236,28 @@ class ActorCell final : public ActorControl {
       what = "unknown exception";
     }
     const std::uint64_t failures = failed_.fetch_add(1, std::memory_order_relaxed) + 1;
-    // Restart (or stop) first, answer after: an asker that got handler_failed and asks again
-    // reaches the restarted actor, and the restart is timed before the asker can move on.
+    // Restart, resume or stop first, answer after: an asker that got handler_failed and asks
+    // again reaches the restarted actor, and the failure is timed before the asker moves on.
     supervise(std::move(what), failures);
     if (e.promise) e.promise->fulfil({AskError::handler_failed, std::nullopt});
   }
 
-  // supervise: restart or stop. Every user callable here is caught: a clock or a factory that
-  // throws cannot restart the actor (it stops, as when the budget is spent); an on_failure
-  // that throws loses its report, nothing else.
+  // supervise: restart, resume or stop. Every user callable here is caught: a clock or a
+  // factory that throws leaves the actor unable to carry on (it stops, as when the budget is
+  // spent); an on_failure that throws loses its report, nothing else.
   void supervise(std::string what, std::uint64_t failures) {
     const SupervisionPolicy& p = options_.supervision;
-    bool restarted = false;
+    const bool restart = p.directive == FailureDirective::restart;
+    bool carried_on = false;
     try {
       const auto now = p.clock ? p.clock() : std::chrono::steady_clock::now();
-      restarted = budget_.try_restart(now);
-      if (restarted && p.restart == RestartPolicy::reset_state) behavior_.emplace(factory_());
+      carried_on = budget_.try_carry_on(now);
+      if (carried_on && restart) behavior_.emplace(factory_());
     } catch (...) {
-      restarted = false;
+      carried_on = false;
     }
-    if (restarted) {
-      restarts_.fetch_add(1, std::memory_order_relaxed);  // relaxed: statistics
+    if (carried_on) {
+      (restart ? restarts_ : resumes_).fetch_add(1, std::memory_order_relaxed);  // relaxed: statistics
     } else {
       failed_for_good_ = true;
       // release: pairs with the acquire load in refusal(), in a sender refused after close.
@@ -265,7 +266,7 @@ class ActorCell final : public ActorControl {
     }
     if (p.on_failure) {
       try {
-        p.on_failure(FailureReport{std::move(what), failures, !restarted});
+        p.on_failure(FailureReport{std::move(what), failures, !carried_on});
       } catch (...) {  // the report is lost; the actor carries on per the decision above
       }
     }
@@ -293,7 +294,7 @@ class ActorCell final : public ActorControl {
   const ActorOptions options_;
   Mailbox<Envelope> mailbox_;
   // Used only by the worker running the actor's turn (turns are ordered by the mailbox lock):
-  RestartBudget budget_;
+  FailureBudget budget_;
   std::optional<B> behavior_;
   std::vector<Envelope> batch_;
   bool failed_for_good_ = false;
@@ -301,7 +302,7 @@ class ActorCell final : public ActorControl {
   std::atomic<bool> stopped_by_failure_{false};
   std::atomic<bool> discarding_{false};  // a stop(discard) was made
   // Counted by the worker (discarded_: from its batch; the mailbox counts the rest).
-  std::atomic<std::uint64_t> handled_{0}, failed_{0}, discarded_{0}, restarts_{0};
+  std::atomic<std::uint64_t> handled_{0}, failed_{0}, discarded_{0}, restarts_{0}, resumes_{0};
 };
 
 template <Behavior B>
@@ -340,7 +341,7 @@ class ActorSystem {
   ~ActorSystem() { shutdown(StopPolicy::drain); }
 
   // spawn: any thread (also a handler). The behaviour is built by `factory` now, and again on
-  // each reset_state restart. Throws std::logic_error after shutdown.
+  // each restart (FailureDirective::restart). Throws std::logic_error after shutdown.
   template <Behavior B>
   ActorRef<B> spawn(std::function<B()> factory, ActorOptions options = {})
       ABSL_LOCKS_EXCLUDED(mu_) {

@@ -6,7 +6,9 @@
 
 #include "lessons/09-metrics-pipeline/aggregate.hpp"
 #include "lessons/09-metrics-pipeline/statsd_parse.hpp"
+#include "lessons/09-metrics-pipeline/store_state.hpp"
 #include "lessons/09-metrics-pipeline/validate.hpp"
+#include "lessons/09-metrics-pipeline/window_text.hpp"
 
 using namespace cp::metrics;
 
@@ -20,10 +22,16 @@ TEST_CASE("statsd: well-formed lines of each type", "[unit]") {
   CHECK(r.point.tags.empty());
   CHECK_FALSE(r.point.has_timestamp);
 
-  r = parse_statsd("queue.depth:-7.25|g\r");
+  r = parse_statsd("queue.depth:7.25|g\r");
   REQUIRE(r.ok);
   CHECK(r.point.type == MetricType::gauge);
-  CHECK(r.point.value == -7.25);
+  CHECK(r.point.value == 7.25);
+  CHECK_FALSE(r.point.gauge_delta);
+
+  r = parse_statsd("app.users:user42|s");
+  REQUIRE(r.ok);
+  CHECK(r.point.type == MetricType::set);
+  CHECK(r.point.member == "user42");
 
   r = parse_statsd("db.query_time:12.5|ms|@0.25|#Env:prod,solo|T1700000000");
   REQUIRE(r.ok);
@@ -34,6 +42,21 @@ TEST_CASE("statsd: well-formed lines of each type", "[unit]") {
   CHECK(r.point.tags[1] == Tag{"solo", ""});
   CHECK(r.point.has_timestamp);
   CHECK(r.point.timestamp_ms == 1'700'000'000'000);
+}
+
+TEST_CASE("statsd: a signed gauge value is a delta, as in Etsy's statsd", "[unit]") {
+  auto r = parse_statsd("queue.depth:+5|g");
+  REQUIRE(r.ok);
+  CHECK(r.point.gauge_delta);
+  CHECK(r.point.value == 5);
+  r = parse_statsd("queue.depth:-7.25|g");
+  REQUIRE(r.ok);
+  CHECK(r.point.gauge_delta);
+  CHECK(r.point.value == -7.25);
+  r = parse_statsd("queue.depth:-0.5|g|@0.1");  // a gauge ignores the rate
+  REQUIRE(r.ok);
+  CHECK(r.point.gauge_delta);
+  CHECK(r.point.aggregated_value() == -0.5);
 }
 
 TEST_CASE("statsd: a sampled counter counts value / rate", "[unit]") {
@@ -57,10 +80,19 @@ TEST_CASE("statsd: malformed lines are refused with their reason", "[unit]") {
       {"app/requests:1|c", Invalid::bad_name},
       {"app.requests:|c", Invalid::bad_value},
       {"app.requests:12abc|c", Invalid::bad_value},
-      {"app.requests:+5|g", Invalid::bad_value},
+      {"app.requests:+5|c", Invalid::bad_value},
+      {"app.requests:+5|ms", Invalid::bad_value},
+      {"queue.depth:+-5|g", Invalid::bad_value},
+      {"queue.depth:--5|g", Invalid::bad_value},
+      {"queue.depth:+|g", Invalid::bad_value},
+      {"app.users:|s", Invalid::bad_value},
+      {"app.users:a/b|s", Invalid::bad_value},
+      {"app.users:x:1|s", Invalid::bad_value},
       {"app.requests:1", Invalid::no_type},
       {"app.requests:1|", Invalid::no_type},
-      {"app.users:7|s", Invalid::unknown_type},
+      {"app.users:7|h", Invalid::unknown_type},
+      {"app.users:abc|h", Invalid::bad_value},
+      {"app.requests:1|c:2|c", Invalid::unknown_type},  // Etsy's several values per line
       {"app.requests:1|C", Invalid::unknown_type},
       {"app.requests:1|c|@2", Invalid::bad_sample_rate},
       {"app.requests:1|c|@0", Invalid::bad_sample_rate},
@@ -137,4 +169,55 @@ TEST_CASE("aggregate: count, sum, min, max, mean, and timing percentiles", "[uni
   CHECK(merged.min == -3);
   CHECK(merged.sum == 14.5);
   CHECK(merged.timings.count() == 4);
+}
+
+TEST_CASE("store: gauges keep the last value and take deltas across windows, sets count "
+          "distinct members, sampled timings count 1 / rate", "[unit]") {
+  const std::int64_t now = 1'800'000'000'000;
+  StoreState store(StoreConfig{4, now});
+  auto add = [&](const std::string& line) {
+    auto r = parse_statsd(line);
+    REQUIRE(r.ok);
+    REQUIRE(validate_and_enrich(r.point, now, ValidationRules{.host = ""}) == std::nullopt);
+    store.add(r.point);
+  };
+  add("g:10|g");
+  add("g:+5|g");
+  add("g:-2.5|g");
+  add("d:-3|g");  // a delta on a gauge never set starts from 0
+  add("u:alice|s");
+  add("u:bob|s");
+  add("u:alice|s");
+  add("t:8|ms|@0.25");
+  add("t:2|ms");
+  add("c:3|c|@0.5");
+  StoreView v = store.view({});
+  CHECK(v.current.at("g|g|").gauge == 12.5);
+  CHECK(v.current.at("g|g|").count == 3);
+  CHECK(v.current.at("d|g|").gauge == -3);
+  CHECK(v.current.at("u|s|").count == 3);
+  CHECK(v.current.at("u|s|").members == std::set<std::string>{"alice", "bob"});
+  CHECK(v.current.at("t|ms|").count == 2);
+  CHECK(v.current.at("t|ms|").sampled == 5);  // 4 + 1 events
+  CHECK(v.current.at("t|ms|").sum == 10);     // the values themselves are not scaled
+  CHECK(v.current.at("c|c|").sum == 6);
+
+  store.flush(now + 10'000);
+  add("g:+1|g");  // the new window starts from the value the last one ended with
+  add("u:carol|s");
+  v = store.view({});
+  CHECK(v.current.at("g|g|").gauge == 13.5);
+  CHECK(v.current.at("u|s|").members == std::set<std::string>{"carol"});  // per window
+  const Window all = totals(v);
+  CHECK(all.at("g|g|").gauge == 13.5);  // the later window's value wins
+  CHECK(all.at("g|g|").count == 4);
+  CHECK(all.at("u|s|").members == std::set<std::string>{"alice", "bob", "carol"});
+  CHECK(all.at("d|g|").gauge == -3);    // not updated since: kept
+
+  add("g:0|g");  // an unsigned value sets the gauge, whatever it was
+  CHECK(store.view({}).current.at("g|g|").gauge == 0);
+
+  // The text form the query port and the dump use reads back to the same aggregates.
+  const Window back = parse_window(format_window(totals(store.view({})))).value();
+  CHECK(back == totals(store.view({})));
 }

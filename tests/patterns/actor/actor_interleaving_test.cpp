@@ -80,13 +80,14 @@ struct FaultMix {
 // One round: asks and tells from the main thread, predicted call by call by a sequential
 // model of the declared outcome:
 //   a throwing handler or reply move: the asker gets handler_failed, counted failed (once);
-//   then the runtime reads the clock and (reset_state) calls the factory; if either throws,
-//   the actor cannot restart and stops for good, as when its budget is spent: every later
+//   then the runtime reads the clock and (directive restart) calls the factory; if either
+//   throws, the actor cannot carry on and stops for good, as when its budget is spent: every later
 //   ask gets actor_failed and every later tell `stopped`;
 //   a throwing on_failure changes nothing (the report is lost, the actor carries on).
 // The throw decisions are drawn in advance per call of each callable, so the model knows them.
-void run_fault_round(std::uint64_t s, const FaultMix& mix, RestartPolicy policy) {
-  INFO("seed " << s << ", policy " << (policy == RestartPolicy::reset_state ? "reset" : "keep"));
+void run_fault_round(std::uint64_t s, const FaultMix& mix, FailureDirective directive) {
+  const bool restart = directive == FailureDirective::restart;
+  INFO("seed " << s << ", directive " << (restart ? "restart" : "resume"));
   Xoshiro256 rng(s);
   constexpr std::size_t kCalls = 200;
   auto draws = [&](unsigned pct) {
@@ -108,8 +109,8 @@ void run_fault_round(std::uint64_t s, const FaultMix& mix, RestartPolicy policy)
 
   ActorSystem sys({.workers = 2});
   ActorOptions opts;
-  opts.supervision.restart = policy;
-  opts.supervision.max_restarts = 1'000'000;
+  opts.supervision.directive = directive;
+  opts.supervision.max_failures = 1'000'000;
   opts.supervision.clock = [script] {
     if (script->clock[script->clock_calls++]) throw std::runtime_error("clock failed");
     return std::chrono::steady_clock::now();
@@ -126,7 +127,7 @@ void run_fault_round(std::uint64_t s, const FaultMix& mix, RestartPolicy policy)
 
   // The model.
   bool stopped = false;
-  std::uint64_t accepted = 0, handled = 0, failed = 0, restarts = 0, incarnation = 0;
+  std::uint64_t accepted = 0, handled = 0, failed = 0, carried_on = 0, incarnation = 0;
   std::size_t clock_i = 0, factory_i = 1;
   std::uint64_t wrong = 0;
   for (std::size_t i = 0; i < 150; ++i) {
@@ -166,12 +167,12 @@ void run_fault_round(std::uint64_t s, const FaultMix& mix, RestartPolicy policy)
       ++wrong;
       UNSCOPED_INFO("message " << i << ": want handler_failed, got " << to_string(r.error));
     }
-    bool restarted = !script->clock[clock_i++];
-    if (restarted && policy == RestartPolicy::reset_state) {
-      restarted = !script->factory[factory_i++];
-      if (restarted) incarnation = 0;
+    bool survived = !script->clock[clock_i++];
+    if (survived && restart) {
+      survived = !script->factory[factory_i++];
+      if (survived) incarnation = 0;
     }
-    if (restarted) ++restarts;
+    if (survived) ++carried_on;
     else stopped = true;
   }
   a.stop(StopPolicy::drain);
@@ -183,15 +184,16 @@ void run_fault_round(std::uint64_t s, const FaultMix& mix, RestartPolicy policy)
   CHECK(st.handled == handled);
   CHECK(st.failed == failed);
   CHECK(st.discarded == 0);
-  CHECK(st.restarts == restarts);
+  CHECK(st.restarts == (restart ? carried_on : 0));
+  CHECK(st.resumes == (restart ? 0 : carried_on));
   CHECK(st.balanced());
   CHECK(script->report_calls == failed);  // every failure reported, a throwing report too
 }
 
 void run_fault_rounds(const FaultMix& mix) {
   const auto s = seed();
-  for (RestartPolicy policy : {RestartPolicy::reset_state, RestartPolicy::keep_state})
-    for (std::uint64_t round = 0; round < 4; ++round) run_fault_round(s + round, mix, policy);
+  for (FailureDirective directive : {FailureDirective::restart, FailureDirective::resume})
+    for (std::uint64_t round = 0; round < 4; ++round) run_fault_round(s + round, mix, directive);
 }
 
 // ---- Small synchronisation helpers -------------------------------------------------------

@@ -291,26 +291,28 @@ TEST_CASE("ask and tell: a stopped actor refuses with a clear error", "[unit]") 
   sys.shutdown(StopPolicy::drain);  // before `gate` goes: the held handler still reads it
 }
 
-TEST_CASE("supervision: a throwing handler is restarted per policy, later messages handled",
+TEST_CASE("supervision: a throwing handler is restarted or resumed per directive, later messages handled",
           "[unit]") {
-  for (RestartPolicy policy : {RestartPolicy::reset_state, RestartPolicy::keep_state}) {
+  for (FailureDirective directive : {FailureDirective::restart, FailureDirective::resume}) {
     ProbeOwner owner;
     ActorSystem sys({.workers = 2});
     std::vector<FailureReport> reports;  // written on the worker, read after shutdown
     ActorOptions opts;
-    opts.supervision.restart = policy;
+    opts.supervision.directive = directive;
     opts.supervision.on_failure = [&](const FailureReport& r) { reports.push_back(r); };
     auto p = sys.spawn<Probe>(owner.factory(), opts);
     for (std::uint64_t i = 0; i < 3; ++i) REQUIRE(p.tell({ProbeMsg::work, 0, i}) == SubmitStatus::accepted);
     CHECK(p.ask({ProbeMsg::fail}, kLongWait).error == AskError::handler_failed);
     const auto after = p.ask({ProbeMsg::work, 0, 3}, kLongWait);
     REQUIRE(after.ok());
-    // reset_state: the new incarnation starts from zero; keep_state: it kept counting.
-    CHECK(after.value->handled == (policy == RestartPolicy::reset_state ? 1u : 4u));
+    // restart: the new incarnation starts from zero; resume: the same one kept counting.
+    const bool restart = directive == FailureDirective::restart;
+    CHECK(after.value->handled == (restart ? 1u : 4u));
     sys.shutdown(StopPolicy::drain);
     const ActorStats st = p.stats();
     CHECK(st.failed == 1);
-    CHECK(st.restarts == 1);
+    CHECK(st.restarts == (restart ? 1u : 0u));
+    CHECK(st.resumes == (restart ? 0u : 1u));
     CHECK(st.handled == 4);
     CHECK(st.balanced());
     REQUIRE(reports.size() == 1);
@@ -324,7 +326,7 @@ TEST_CASE("supervision: a restart storm stops the actor, callers get actor_faile
   ManualClock clock;
   ActorSystem sys({.workers = 2});
   ActorOptions opts;
-  opts.supervision.max_restarts = 2;
+  opts.supervision.max_failures = 2;
   opts.supervision.window = 1s;
   opts.supervision.clock = clock.fn();
   auto p = sys.spawn<Probe>(owner.factory(), opts);
@@ -469,7 +471,7 @@ TEST_CASE("fault injection: random throwing handlers: sent = handled + failed, a
     INFO("seed " << s << ", senders " << senders);
     ActorSystem sys({.workers = 2, .throughput = 8});
     ActorOptions opts;
-    opts.supervision.max_restarts = 1'000'000;  // never stop: this test counts, not storms
+    opts.supervision.max_failures = 1'000'000;  // never stop: this test counts, not storms
     std::vector<ActorRef<Flaky>> actors;
     for (int i = 0; i < 6; ++i) actors.push_back(sys.spawn<Flaky>([] { return Flaky{}; }, opts));
     std::vector<std::uint64_t> sent(senders, 0), expect_fail(senders, 0), ask_ok(senders, 0),

@@ -7,8 +7,8 @@
 // handler, which prints "*** unhandled exception" and makes the actor quit (sec::runtime_error):
 // the asker's promise dies with the message (broken_promise), and so does every later ask and
 // the shard's state. CafShardActor catches inside the handler instead and the asker gets
-// ActorError(handler_failed) naming the exception's text, as from our runtime with keep_state
-// supervision. These tests pin that down:
+// ActorError(handler_failed) naming the exception's text, as from our runtime with
+// FailureDirective::resume. These tests pin that down:
 //
 //   - an ask whose handler throws gets that error, the actor keeps serving with its state
 //     intact (exact counters after further adds), and a failed tell changes nothing either;

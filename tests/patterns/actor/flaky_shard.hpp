@@ -1,7 +1,7 @@
 // flaky_shard.hpp: a CounterShard whose message may carry an injected fault, for the fault
 // tests of our actor runtime (actor_faults_test.cpp) and of the CAF peer (caf_faults_test.cpp).
 // The fault throws before the state is touched, so a failed add has no effect and the state
-// behind it is intact (keep_state is the right restart policy).
+// behind it is intact (so FailureDirective::resume is safe for it).
 #pragma once
 
 #include <cstdint>
