@@ -61,7 +61,6 @@ int main(int argc, char** argv) {
               "Runnable threads: 1 publisher + N subscribers.\nLoad average before: %s\n\n",
               messages, repeats, capacity, std::thread::hardware_concurrency(),
               load_average().c_str());
-  // [quote: table]
   std::printf("  %-24s %3s %8s  %-21s %11s  %s\n", "fan-out", "N", "threads",
               "M values/s [range]", "missed", "exact");
   bool all_ok = true;
@@ -97,7 +96,6 @@ int main(int argc, char** argv) {
       all_ok = all_ok && ok;
     }
   }
-  // [end quote]
   std::printf("\nmissed: share of the values owed that the subscribers lost (the ring overwrote\n"
               "them); exact: each got every value it did not miss, once, in order.\n"
               "Load average after: %s\n", load_average().c_str());

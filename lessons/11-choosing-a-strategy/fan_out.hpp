@@ -71,7 +71,6 @@ struct LockedQueue {
 
 }  // namespace detail
 
-// [quote: run-fan-out]
 // run_fan_out: publishes 1..messages to `subscribers` subscriber threads through `how`;
 // capacity is the broadcast ring's or each SPSC ring's size (a power of two for the rings).
 inline FanOutResult run_fan_out(FanOut how, int subscribers, std::uint64_t messages,
@@ -127,10 +126,10 @@ inline FanOutResult run_fan_out(FanOut how, int subscribers, std::uint64_t messa
     for (auto& th : threads) th.join();
   } else {
     std::vector<std::unique_ptr<cp::sw::SingleProducerRing<std::uint64_t>>> rings;
-    for (auto& t : result.subscribers) {
-      auto& ring = *rings.emplace_back(
-          std::make_unique<cp::sw::SingleProducerRing<std::uint64_t>>(capacity));
-      threads.emplace_back([&t, &ring] {
+    for (int i = 0; i < subscribers; ++i)  // all before any thread: a bad capacity throws here
+      rings.push_back(std::make_unique<cp::sw::SingleProducerRing<std::uint64_t>>(capacity));
+    for (std::size_t i = 0; i < rings.size(); ++i) {
+      threads.emplace_back([&t = result.subscribers[i], &ring = *rings[i]] {
         std::uint64_t last = 0;
         while (ring.wait_for_data())
           ring.consume_batch([&](std::uint64_t& v, std::uint64_t) { detail::tally(t, last, v); },
@@ -145,6 +144,5 @@ inline FanOutResult run_fan_out(FanOut how, int subscribers, std::uint64_t messa
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }
-// [end quote]
 
 }  // namespace cp::lessons::strategy

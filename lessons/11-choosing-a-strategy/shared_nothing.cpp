@@ -47,7 +47,6 @@ int main(int argc, char** argv) {
               "threads. Keys drawn before the clock starts; the merge is inside the window.\n"
               "Load average before: %s\n\n",
               events, repeats, std::thread::hardware_concurrency(), load_average().c_str());
-  // [quote: table]
   std::printf("  %-20s %8s %3s  %-24s %13s  %s\n", "counts", "K", "T", "ns/event [range]",
               "vs merged", "exact");
   bool all_ok = true;
@@ -79,7 +78,6 @@ int main(int argc, char** argv) {
       }
     }
   }
-  // [end quote]
   std::printf("\nvs merged: this row's median over the merged row's, same K and T (higher is\n"
               "slower). exact: the counts equal one thread's count of the same events.\n"
               "Load average after: %s\n", load_average().c_str());

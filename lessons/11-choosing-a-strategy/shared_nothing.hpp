@@ -64,7 +64,6 @@ struct CountingResult {
   double seconds = 0;
 };
 
-// [quote: run-counting]
 inline CountingResult run_counting(Sharing how,
                                    const std::vector<std::vector<std::uint32_t>>& streams,
                                    std::uint32_t keys) {
@@ -93,6 +92,7 @@ inline CountingResult run_counting(Sharing how,
       });
     for (auto& th : threads) th.join();
   } else {
+    // [quote: merged]
     std::vector<std::vector<std::uint64_t>> local(streams.size());
     for (std::size_t t = 0; t < streams.size(); ++t)
       threads.emplace_back([&s = streams[t], &mine = local[t], keys] {
@@ -102,10 +102,10 @@ inline CountingResult run_counting(Sharing how,
     for (auto& th : threads) th.join();
     for (const auto& mine : local)  // the merge: K additions per thread, once
       for (std::uint32_t k = 0; k < keys; ++k) result.counts[k] += mine[k];
+    // [end quote]
   }
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }
-// [end quote]
 
 }  // namespace cp::lessons::strategy
