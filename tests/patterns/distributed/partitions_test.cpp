@@ -197,3 +197,58 @@ TEST_CASE("Partitions on a stream: 2 engines, each the single writer of its symb
   CHECK(equal == command_at.size());
   CHECK(malformed == 1);
 }
+
+TEST_CASE("Partitions on a stream: a slow partition lags (its consumer info counts what it "
+          "owes) while the other finishes, then catches up to the reference",
+          "[unit]") {
+  const std::uint64_t seed = 0x51;
+  INFO("seed " << seed);
+  const std::size_t n = 300;
+  const std::uint32_t parts = 2;
+  const auto script = lessons::l05::make_order_script(seed, n);
+
+  cp::test::TempDir dir;
+  std::filesystem::create_directories(dir.path() / "nats");
+  NatsServers servers({dir.path() / "nats", 1});
+  NatsConnection client(servers.urls());
+  create_log(client, LogSpec{"ORDERS", {"orders.>"}, 1});
+
+  PartitionRouter router(parts);
+  std::vector<std::uint64_t> last_of(parts, 0), count_of(parts, 0);
+  for (std::size_t i = 0; i < n; ++i)
+    for (const std::uint32_t k : router.route(script.commands[i])) {
+      last_of[k] = append(client, "ORDERS", partition_subject(k), bytes_of(script.commands[i]),
+                          "c-" + std::to_string(i) + "-" + std::to_string(k))
+                       .sequence;
+      ++count_of[k];
+    }
+
+  // Partition 1 reads 5 commands a poll, partition 0 the default 64.
+  NatsConnection engine_conn(servers.urls());
+  std::vector<std::unique_ptr<OrderLogEngine>> engines;
+  for (std::uint32_t k = 0; k < parts; ++k) {
+    const auto snaps = dir.path() / ("p" + std::to_string(k));
+    std::filesystem::create_directories(snaps);
+    const OrderConfig config = partition_config(script.config, k, parts);
+    engines.push_back(std::make_unique<OrderLogEngine>(
+        engine_conn, OrderLogCodec(config), OrderLogOwner{OrderCore(config)},
+        LogEngineOptions{"ORDERS", partition_subject(k), snaps, 0, k == 1 ? 5 : 64}));
+  }
+  CHECK(engines[1]->lag() == count_of[1]);  // nothing read yet: it owes all of its commands
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (engines[0]->applied_through() < last_of[0] && std::chrono::steady_clock::now() < deadline)
+    engines[0]->poll(50ms);
+  REQUIRE(engines[1]->poll(1s) == 5);  // the slow one: one small batch meanwhile
+  REQUIRE(engines[0]->applied_through() == last_of[0]);
+  CHECK(engines[0]->lag() == 0);
+  CHECK(engines[1]->lag() == count_of[1] - 5);
+  while (engines[1]->applied_through() < last_of[1] && std::chrono::steady_clock::now() < deadline)
+    engines[1]->poll(50ms);
+  REQUIRE(engines[1]->applied_through() == last_of[1]);
+  CHECK(engines[1]->lag() == 0);
+
+  PartitionedReference reference(script.config, parts);
+  for (const auto& cmd : script.commands) reference.apply(cmd);
+  for (std::uint32_t k = 0; k < parts; ++k)
+    CHECK(state_hash(engines[k]->owner().core.state()) == state_hash(reference.partition(k).state()));
+}
