@@ -90,8 +90,18 @@ bool run(const cp::lessons::l05::OrderScript& script, const cp::OrderConfig& who
   cp::lessons::l05::TempDir dir("l10_partitions_");
   std::filesystem::create_directories(dir.path() / "nats");
   dist::NatsServers servers({dir.path() / "nats", nodes});
-  dist::NatsConnection admin(servers.urls());
-  dist::create_log(admin, dist::LogSpec{"ORDERS", {"orders.>"}, nodes});
+  dist::NatsConnection admin(servers.urls(), std::chrono::milliseconds(500));
+  // A new cluster elects its JetStream meta leader after the nodes meet; until then stream
+  // creation fails, so it is retried (bounded).
+  for (const auto ready_by = Clock::now() + std::chrono::seconds(30);;) {
+    try {
+      dist::create_log(admin, dist::LogSpec{"ORDERS", {"orders.>"}, nodes});
+      break;
+    } catch (const dist::NatsError&) {
+      if (Clock::now() > ready_by) throw;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
 
   // The route and the partitioned reference's answer to each message.
   l10::PartitionRouter router(parts);
