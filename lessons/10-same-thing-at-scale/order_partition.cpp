@@ -15,9 +15,11 @@
 #include <csignal>
 #include <cstdio>
 #include <exception>
-#include <stdexcept>
 #include <filesystem>
+#include <memory>
+#include <stdexcept>
 #include <string>
+#include <thread>
 
 #include "lessons/05-single-writer-engine/crash_recovery.hpp"
 #include "lessons/10-same-thing-at-scale/order_on_log.hpp"
@@ -62,11 +64,23 @@ int main(int argc, char** argv) {
         whole, static_cast<std::uint32_t>(partition), static_cast<std::uint32_t>(partitions));
     cp::dist::NatsConnection conn(urls);
     namespace l10 = cp::lessons::l10;
-    l10::OrderLogEngine engine(
-        conn, l10::OrderLogCodec(config), l10::OrderLogOwner{cp::OrderCore(config)},
-        cp::dist::LogEngineOptions{stream, subject, snapshot_dir,
-                                   static_cast<std::uint64_t>(snapshot_every),
-                                   static_cast<int>(batch)});
+    // Its consumer is created on the stream's leader; a cluster busy electing one, or a loaded
+    // machine, can leave that request unanswered for a while: retried, bounded.
+    std::unique_ptr<l10::OrderLogEngine> made;
+    for (const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30); !made;) {
+      try {
+        made = std::make_unique<l10::OrderLogEngine>(
+            conn, l10::OrderLogCodec(config), l10::OrderLogOwner{cp::OrderCore(config)},
+            cp::dist::LogEngineOptions{stream, subject, snapshot_dir,
+                                       static_cast<std::uint64_t>(snapshot_every),
+                                       static_cast<int>(batch)});
+      } catch (const cp::dist::NatsError& e) {
+        if (std::chrono::steady_clock::now() > give_up) throw;
+        std::fprintf(stderr, "l10_order_partition: %s; retrying\n", e.what());
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      }
+    }
+    l10::OrderLogEngine& engine = *made;
     std::printf("started: resumed after sequence %llu\n",
                 static_cast<unsigned long long>(engine.stats().resumed_after));
     std::fflush(stdout);

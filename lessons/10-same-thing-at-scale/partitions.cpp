@@ -14,6 +14,8 @@
 // publish to its reply, beside the sequential reference's commands/s in the same run. A figure
 // from a loaded 2-core machine: the load average is printed first.
 // Exit code 0 if every reply and state equal the partitioned reference's, 1 if not.
+#include "lessons/10-same-thing-at-scale/partitions.hpp"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -30,7 +32,6 @@
 
 #include "lessons/05-single-writer-engine/crash_recovery.hpp"
 #include "lessons/10-same-thing-at-scale/order_on_log.hpp"
-#include "lessons/10-same-thing-at-scale/partitions.hpp"
 #include "lessons/common/cli.hpp"
 #include "patterns/distributed/child_process.hpp"
 #include "patterns/distributed/nats_servers.hpp"
@@ -66,7 +67,8 @@ struct Arrived {
   Clock::time_point at;
 };
 
-bool wait_for_line(const std::filesystem::path& log, const std::string& text, std::chrono::seconds patience) {
+bool wait_for_line(const std::filesystem::path& log, const std::string& text,
+                   std::chrono::seconds patience) {
   const auto deadline = Clock::now() + patience;
   while (Clock::now() < deadline) {
     std::ifstream in(log);
@@ -122,15 +124,18 @@ bool run(const cp::lessons::l05::OrderScript& script, const cp::OrderConfig& who
   for (std::uint32_t k = 0; k < parts; ++k) {
     const auto log = dir.path() / ("p" + std::to_string(k) + ".log");
     engines.emplace_back(
-        std::vector<std::string>{engine_exe, "--urls=" + servers.urls(),
-                                 "--subject=" + l10::partition_subject(k),
-                                 "--snapshot-dir=" + (dir.path() / ("p" + std::to_string(k))).string(),
-                                 "--snapshot-every=" + std::to_string(snapshot_every),
-                                 "--partition=" + std::to_string(k), "--partitions=" + std::to_string(parts),
-                                 "--initial-cash=" + std::to_string(whole.initial_cash)},
+        std::vector<std::string>{
+            engine_exe, "--urls=" + servers.urls(), "--subject=" + l10::partition_subject(k),
+            "--snapshot-dir=" + (dir.path() / ("p" + std::to_string(k))).string(),
+            "--snapshot-every=" + std::to_string(snapshot_every),
+            "--partition=" + std::to_string(k), "--partitions=" + std::to_string(parts),
+            "--initial-cash=" + std::to_string(whole.initial_cash)},
         log.string());
-    if (!wait_for_line(log, "started:", std::chrono::seconds(20))) {
-      std::printf("partition %u did not start\n", k);
+    if (!wait_for_line(log, "started:", std::chrono::seconds(40))) {
+      std::ifstream in(log);
+      std::string line, last;
+      while (std::getline(in, line)) last = line.empty() ? last : line;
+      std::printf("partition %u did not start: %s\n", k, last.c_str());
       return false;
     }
   }
@@ -198,7 +203,8 @@ bool run(const cp::lessons::l05::OrderScript& script, const cp::OrderConfig& who
   Clock::time_point last = start;
   std::map<std::uint64_t, bool> seen;
   for (const Arrived& a : arrived) {
-    cp::sw::ByteReader r(cp::sw::ByteView(reinterpret_cast<const std::byte*>(a.bytes.data()), a.bytes.size()));
+    cp::sw::ByteReader r(
+        cp::sw::ByteView(reinterpret_cast<const std::byte*>(a.bytes.data()), a.bytes.size()));
     const std::uint64_t seq = r.u64();
     const auto status = static_cast<dist::LogReplyStatus>(r.u8());
     const auto reply = l10::decode_order_reply(r);
@@ -216,13 +222,15 @@ bool run(const cp::lessons::l05::OrderScript& script, const cp::OrderConfig& who
   for (std::uint32_t k = 0; k < parts; ++k) {
     const l10::OrderLogCodec codec(l10::partition_config(whole, k, parts));
     const auto latest = cp::sw::read_latest_snapshot(dir.path() / ("p" + std::to_string(k)));
-    const auto owner = latest.snapshot ? codec.snapshot_decode(latest.snapshot->bytes) : std::nullopt;
+    const auto owner =
+        latest.snapshot ? codec.snapshot_decode(latest.snapshot->bytes) : std::nullopt;
     if (!owner) {
       std::printf("partition %u left no readable snapshot\n", k);
       return false;
     }
     states.push_back(owner->core.state());
-    states_ok = states_ok && cp::state_hash(states.back()) == cp::state_hash(reference.partition(k).state());
+    states_ok = states_ok &&
+                cp::state_hash(states.back()) == cp::state_hash(reference.partition(k).state());
   }
   cp::OrderReference single(whole);
   std::size_t differ = 0;
@@ -239,7 +247,7 @@ bool run(const cp::lessons::l05::OrderScript& script, const cp::OrderConfig& who
       first = "command " + std::to_string(i) +
               (place && place->side == cp::Side::buy && pr && wr &&
                        pr->reject == cp::Reject::insufficient_cash && wr->reject == cp::Reject::none
-                   ? ", a buy short of cash in its partition, not in the whole account"
+                   ? ", a buy short of cash in its partition only"
                    : ", not a buy short of cash (unexpected)");
     }
   }
@@ -247,16 +255,19 @@ bool run(const cp::lessons::l05::OrderScript& script, const cp::OrderConfig& who
       cp::state_hash(l10::merge_states(whole, states)) == cp::state_hash(single.state());
 
   const double seconds = std::chrono::duration<double>(last - start).count();
-  std::printf("P=%u  %zu commands as %zu messages: %.0f commands/s; publish to reply p50 %.0f us, "
-              "p99 %.0f us\n",
-              parts, n, messages, seconds > 0 ? static_cast<double>(n) / seconds : 0.0,
-              percentile(latency_us, 0.50), percentile(latency_us, 0.99));
-  std::printf("     replies equal to the partitioned reference's: %zu of %zu; partition states "
-              "equal: %s\n",
-              equal, messages, states_ok ? "yes" : "NO");
-  std::printf("     against one engine over the whole market: %zu replies differ, merged state "
-              "equal: %s\n",
-              differ, merged_equal ? "yes" : "no");
+  std::printf(
+      "P=%u  %zu commands (%zu messages): %.0f commands/s; publish to reply p50 %.1f ms, "
+      "p99 %.1f ms\n",
+      parts, n, messages, seconds > 0 ? static_cast<double>(n) / seconds : 0.0,
+      percentile(latency_us, 0.50) / 1000, percentile(latency_us, 0.99) / 1000);
+  std::printf(
+      "     replies equal to the partitioned reference's: %zu of %zu; partition states "
+      "equal: %s\n",
+      equal, messages, states_ok ? "yes" : "NO");
+  std::printf(
+      "     against one engine over the whole market: %zu replies differ, merged state "
+      "equal: %s\n",
+      differ, merged_equal ? "yes" : "no");
   if (differ) std::printf("     the first that differs: %s\n", first.c_str());
   return equal == messages && states_ok;
 }
@@ -284,17 +295,18 @@ int main(int argc, char** argv) {
 
   try {
     NatsLibraryForThisProcess nats_library;
-    const auto script =
-        cp::lessons::l05::make_order_script(static_cast<std::uint64_t>(seed), static_cast<std::size_t>(commands));
+    const auto script = cp::lessons::l05::make_order_script(static_cast<std::uint64_t>(seed),
+                                                            static_cast<std::size_t>(commands));
     cp::OrderConfig whole = script.config;
     whole.initial_cash = initial_cash;
     {
       std::ifstream load("/proc/loadavg");
       std::string one, five;
       load >> one >> five;
-      std::printf("load average %s (1 min) %s (5 min); order script: seed %lld, %lld commands, "
-                  "cash %lld per account\n",
-                  one.c_str(), five.c_str(), seed, commands, initial_cash);
+      std::printf("load average %s (1 min) %s (5 min), %d server(s)\n", one.c_str(), five.c_str(),
+                  static_cast<int>(nodes));
+      std::printf("order script: seed %lld, %lld commands, cash %lld per account\n", seed, commands,
+                  initial_cash);
     }
     cp::OrderReference timed(whole);
     const auto t = Clock::now();
@@ -304,15 +316,17 @@ int main(int argc, char** argv) {
                 ref_s > 0 ? static_cast<double>(commands) / ref_s : 0.0);
 
     const std::string engine =
-        (std::filesystem::canonical("/proc/self/exe").parent_path() / "l10_order_partition").string();
+        (std::filesystem::canonical("/proc/self/exe").parent_path() / "l10_order_partition")
+            .string();
     bool ok = true;
     for (std::size_t at = 0; at <= partitions.size();) {
       const std::size_t comma = std::min(partitions.find(',', at), partitions.size());
       const int p = std::stoi(partitions.substr(at, comma - at));
       at = comma + 1;
       if (p < 1 || p > 16) throw std::invalid_argument("a partition count is 1..16");
-      ok = run(script, whole, static_cast<std::uint32_t>(p), static_cast<int>(nodes), snapshot_every,
-               engine) && ok;
+      ok = run(script, whole, static_cast<std::uint32_t>(p), static_cast<int>(nodes),
+               snapshot_every, engine) &&
+           ok;
     }
     std::printf("%s\n", ok ? "OK: every partition answered and ended as the partitioned reference"
                            : "MISMATCH: see the lines above");

@@ -36,7 +36,8 @@ namespace cp::lessons::l10 {
 inline std::string partition_subject(std::uint32_t k) { return "orders.p" + std::to_string(k); }
 
 // [quote: partition-config]
-inline OrderConfig partition_config(const OrderConfig& whole, std::uint32_t k, std::uint32_t parts) {
+inline OrderConfig partition_config(const OrderConfig& whole, std::uint32_t k,
+                                    std::uint32_t parts) {
   OrderConfig c = whole;
   const Cash share = whole.initial_cash / parts;
   c.initial_cash = k == 0 ? whole.initial_cash - share * (parts - 1) : share;
@@ -95,7 +96,8 @@ inline OrderState merge_states(const OrderConfig& whole, const std::vector<Order
     for (std::size_t a = 0; a < m.accounts.size(); ++a) {
       m.accounts[a].available += p.accounts[a].available;
       m.accounts[a].reserved += p.accounts[a].reserved;
-      for (std::size_t s = 0; s < kMaxSymbols; ++s) m.accounts[a].positions[s] += p.accounts[a].positions[s];
+      for (std::size_t s = 0; s < kMaxSymbols; ++s)
+        m.accounts[a].positions[s] += p.accounts[a].positions[s];
     }
     m.orders.insert(m.orders.end(), p.orders.begin(), p.orders.end());
     for (std::uint32_t s = k; s < whole.symbols; s += n) m.books[s] = p.books[s];
@@ -112,12 +114,14 @@ class PartitionedReference {
  public:
   PartitionedReference(const OrderConfig& whole, std::uint32_t partitions)
       : whole_(whole), router_(partitions) {
-    for (std::uint32_t k = 0; k < partitions; ++k) cores_.emplace_back(partition_config(whole, k, partitions));
+    for (std::uint32_t k = 0; k < partitions; ++k)
+      cores_.emplace_back(partition_config(whole, k, partitions));
   }
 
   // apply: the command on each partition it is routed to; `per_partition` gets each one's
   // reply (index k), and the return value is the client's merged reply.
-  OrderReply apply(const OrderCommand& cmd, std::vector<std::pair<std::uint32_t, OrderReply>>* per_partition = nullptr) {
+  OrderReply apply(const OrderCommand& cmd,
+                   std::vector<std::pair<std::uint32_t, OrderReply>>* per_partition = nullptr) {
     std::vector<QueryReply> queries;
     OrderReply last{};
     for (const std::uint32_t k : router_.route(cmd)) {

@@ -2,8 +2,9 @@
 // partitions.hpp). Partition engines fed by their subjects answer exactly as the partitioned
 // reference in one process; that reference equals the whole-market reference when no share of
 // an account runs short, and otherwise first differs at a buy its partition rejects for cash.
-#include <catch2/catch.hpp>
+#include "lessons/10-same-thing-at-scale/partitions.hpp"
 
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -12,7 +13,6 @@
 
 #include "lessons/05-single-writer-engine/crash_recovery.hpp"
 #include "lessons/10-same-thing-at-scale/order_on_log.hpp"
-#include "lessons/10-same-thing-at-scale/partitions.hpp"
 #include "patterns/distributed/nats_servers.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -56,9 +56,10 @@ Difference first_difference(const std::vector<OrderCommand>& commands,
 
 }  // namespace
 
-TEST_CASE("Partitioned reference: equal to the whole-market reference while every share "
-          "suffices, else first different at a buy its partition rejects for cash",
-          "[unit]") {
+TEST_CASE(
+    "Partitioned reference: equal to the whole-market reference while every share "
+    "suffices, else first different at a buy its partition rejects for cash",
+    "[unit]") {
   const std::size_t n = 3000;
   for (const std::uint64_t seed : {1u, 2u, 3u}) {
     const auto script = lessons::l05::make_order_script(seed, n);
@@ -93,9 +94,10 @@ TEST_CASE("Partitioned reference: equal to the whole-market reference while ever
   CHECK(diverged > 0);  // the claim above is exercised, not vacuous
 }
 
-TEST_CASE("Partitions on a stream: 2 engines, each the single writer of its symbols, answer "
-          "and end as the partitioned reference, retried ids apply once, garbage is answered",
-          "[unit]") {
+TEST_CASE(
+    "Partitions on a stream: 2 engines, each the single writer of its symbols, answer "
+    "and end as the partitioned reference, retried ids apply once, garbage is answered",
+    "[unit]") {
   const std::uint64_t seed = 0x23;
   INFO("seed " << seed);
   const std::size_t n = 800;
@@ -119,10 +121,12 @@ TEST_CASE("Partitions on a stream: 2 engines, each the single writer of its symb
     for (const std::uint32_t k : router.route(script.commands[i])) {
       const std::string id = "c-" + std::to_string(i) + "-" + std::to_string(k);
       const std::string subject = partition_subject(k);
-      const Appended a = append(client, "ORDERS", subject, bytes_of(script.commands[i]), id, "replies.t");
+      const Appended a =
+          append(client, "ORDERS", subject, bytes_of(script.commands[i]), id, "replies.t");
       if (i % 50 == 0) {
         ++retried;
-        const Appended again = append(client, "ORDERS", subject, bytes_of(script.commands[i]), id, "replies.t");
+        const Appended again =
+            append(client, "ORDERS", subject, bytes_of(script.commands[i]), id, "replies.t");
         CHECK(again.duplicate);
         CHECK(again.sequence == a.sequence);
         duplicates += again.duplicate ? 1 : 0;
@@ -131,7 +135,8 @@ TEST_CASE("Partitions on a stream: 2 engines, each the single writer of its symb
       last_of[k] = a.sequence;
     }
     if (i == 300) {  // garbage on partition 1's subject, in the middle
-      const Appended g = append(client, "ORDERS", partition_subject(1), "\x05garbage", "g-1", "replies.t");
+      const Appended g =
+          append(client, "ORDERS", partition_subject(1), "\x05garbage", "g-1", "replies.t");
       last_of[1] = g.sequence;
     }
   }
@@ -169,7 +174,8 @@ TEST_CASE("Partitions on a stream: 2 engines, each the single writer of its symb
   for (std::uint32_t k = 0; k < parts; ++k) {
     INFO("partition " << k);
     REQUIRE(engines[k]->applied_through() == last_of[k]);
-    CHECK(state_hash(engines[k]->owner().core.state()) == state_hash(reference.partition(k).state()));
+    CHECK(state_hash(engines[k]->owner().core.state()) ==
+          state_hash(reference.partition(k).state()));
   }
   CHECK(engines[0]->stats().malformed == 0);
   CHECK(engines[1]->stats().malformed == 1);
@@ -177,7 +183,8 @@ TEST_CASE("Partitions on a stream: 2 engines, each the single writer of its symb
   // Every reply, keyed by sequence: one per stored message, equal to the reference's.
   std::map<std::uint64_t, std::string> replies;
   while (auto bytes = inbox.next(300ms)) {
-    sw::ByteReader r(sw::ByteView(reinterpret_cast<const std::byte*>(bytes->data()), bytes->size()));
+    sw::ByteReader r(
+        sw::ByteView(reinterpret_cast<const std::byte*>(bytes->data()), bytes->size()));
     replies.emplace(r.u64(), *bytes);
   }
   CHECK(replies.size() == command_at.size() + 1);
@@ -198,9 +205,10 @@ TEST_CASE("Partitions on a stream: 2 engines, each the single writer of its symb
   CHECK(malformed == 1);
 }
 
-TEST_CASE("Partitions on a stream: a slow partition lags (its consumer info counts what it "
-          "owes) while the other finishes, then catches up to the reference",
-          "[unit]") {
+TEST_CASE(
+    "Partitions on a stream: a slow partition lags (its consumer info counts what it "
+    "owes) while the other finishes, then catches up to the reference",
+    "[unit]") {
   const std::uint64_t seed = 0x51;
   INFO("seed " << seed);
   const std::size_t n = 300;
@@ -250,5 +258,6 @@ TEST_CASE("Partitions on a stream: a slow partition lags (its consumer info coun
   PartitionedReference reference(script.config, parts);
   for (const auto& cmd : script.commands) reference.apply(cmd);
   for (std::uint32_t k = 0; k < parts; ++k)
-    CHECK(state_hash(engines[k]->owner().core.state()) == state_hash(reference.partition(k).state()));
+    CHECK(state_hash(engines[k]->owner().core.state()) ==
+          state_hash(reference.partition(k).state()));
 }
