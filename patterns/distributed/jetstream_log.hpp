@@ -17,7 +17,8 @@
 //   Subscription           - plain messages on a subject, one at a time (a reply inbox).
 //   LogReader              - reads the stream in sequence order from a start sequence (an
 //                            ordered, unacknowledged pull consumer): the engine's replay
-//                            and its live feed are the same loop.
+//                            and its live feed are the same loop. pending(): its lag, as
+//                            the server's consumer info counts it.
 //
 // Errors from the client or the server are thrown as NatsError with libnats's own text, the
 // JetStream error code where there is one, and what we were doing.
@@ -286,6 +287,21 @@ class LogReader {
     }
     natsMsgList_Destroy(&list);
     return out;
+  }
+
+  // pending: how many messages on the filter the stream holds beyond what this reader has
+  // been delivered, from the server's consumer info (NumPending): the reader's lag.
+  std::uint64_t pending() const {
+    jsConsumerInfo* ci = nullptr;
+    jsErrCode err = static_cast<jsErrCode>(0);
+    const natsStatus s = natsSubscription_GetConsumerInfo(&ci, sub_, nullptr, &err);
+    std::uint64_t n = 0;
+    if (ci) {
+      n = ci->NumPending;
+      jsConsumerInfo_Destroy(ci);
+    }
+    check(s, "consumer info", err);
+    return n;
   }
 
  private:

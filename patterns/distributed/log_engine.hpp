@@ -9,6 +9,8 @@
 //   poll(wait) - one batch: each command decoded, applied and answered, in stream order, and
 //                a snapshot every options.snapshot_every commands. Returns how many it read.
 //   snapshot() - writes a snapshot now (a clean stop calls it; a crash does not).
+//   lag()      - the commands on its subject the stream holds that it has not read yet (the
+//                server's consumer info): what a slow partition owes.
 //   applied_through(), owner(), stats()
 //
 // Exactly once. A command's effect is in the state if and only if its sequence is at most
@@ -84,6 +86,7 @@ class LogEngine {
     since_snapshot_ = 0;
   }
 
+  std::uint64_t lag() const { return reader_.pending(); }
   std::uint64_t applied_through() const { return applied_through_; }
   const Owner& owner() const { return owner_; }
   const LogEngineStats& stats() const { return stats_; }

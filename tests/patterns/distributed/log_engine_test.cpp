@@ -147,3 +147,16 @@ TEST_CASE("Lesson 10: an engine process killed with SIGKILL mid-stream recovers 
   CHECK(out.find("replies equal to the reference's: 2500 of 2500") != std::string::npos);
   CHECK(out.find("OK: nothing skipped, nothing applied twice") != std::string::npos);
 }
+
+TEST_CASE("Lesson 10: one engine process per partition (1 and 2) on one stream answers and ends "
+          "as the partitioned reference",
+          "[stress]") {
+  const auto [status, out] = cp::test::run_command(
+      std::string(CP_L10_PARTITIONS_EXE) +
+      " --seed=5 --commands=500 --partitions=1,2 --snapshot-every=150 2>&1");
+  INFO(out);
+  CHECK(status == 0);
+  CHECK(out.find("replies equal to the partitioned reference's: 500 of 500") != std::string::npos);
+  CHECK(out.find("OK: every partition answered and ended as the partitioned reference") !=
+        std::string::npos);
+}
