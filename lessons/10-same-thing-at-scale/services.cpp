@@ -120,8 +120,12 @@ int main(int argc, char** argv) {
       const l10::Ordering local_order = l10::ordering_of(local.basket, workload);
       print_row("1 process", local, local_order, "(reference)");
 
-      const auto remote = l10::run_order_flow_across_processes(
-          workload, config, {self, servers.url(0), prefix, dir.path()});
+      l10::AcrossProcessesOptions options;
+      options.program = self;
+      options.url = servers.url(0);
+      options.prefix = prefix;
+      options.log_dir = dir.path();
+      const auto remote = l10::run_order_flow_across_processes(workload, config, options);
       const l10::Ordering remote_order = l10::ordering_of(remote.flow.basket, workload);
       const bool same = l10::same_replies(local.basket, remote.flow.basket) &&
                         remote_order.each_customer_in_send_order &&

@@ -119,7 +119,12 @@ inline void send_control(const cp::dist::NatsConnection& c, const std::string& p
 // run_service_process: one service in this process, its channels on NATS subjects.
 inline void run_service_process(const ServiceProcessOptions& o) {
   namespace dist = cp::dist;
-  dist::NatsConnection conn(o.url);
+  // [quote: service-connection]
+  // Each publish written at once: a service answers one message at a time, and libnats's
+  // default (buffer ~1 ms, then write) would add a millisecond to every hop.
+  dist::NatsConnection conn(o.url, std::chrono::seconds(5), std::chrono::seconds(10),
+                            /*send_asap=*/true);
+  // [end quote]
   const std::size_t cap = svc::channel_capacity(o.window);
   const auto on = [&o](const char* name) { return subject(o.prefix, name); };
   ControlMsg done{ControlMsg::Kind::done, o.role};
@@ -211,7 +216,8 @@ inline AcrossProcessesReport run_order_flow_across_processes(const svc::Workload
                                                                           SteadyClock::now()));
   };
   AcrossProcessesReport report;
-  dist::NatsConnection conn(o.url);
+  dist::NatsConnection conn(o.url, std::chrono::seconds(5), std::chrono::seconds(10),
+                            /*send_asap=*/true);
   const std::size_t cap = svc::channel_capacity(config.window);
   dist::Subscription control(conn, subject(o.prefix, "control"));
   dist::NatsReceiver<svc::Confirmation> confirmations(conn, subject(o.prefix, "confirmations"),

@@ -126,8 +126,13 @@ TEST_CASE("l10: lesson 04's services as four processes over NATS reply as in one
   const svc::FlowConfig config{mode, 1000us, 16, 0};
 
   const svc::FlowReport local = svc::run_order_flow(workload, config);
-  const auto remote = l10::run_order_flow_across_processes(
-      workload, config, {CP_L10_SERVICES_EXE, servers.urls(), "t", dir.path(), 20s});
+  l10::AcrossProcessesOptions options;
+  options.program = CP_L10_SERVICES_EXE;
+  options.url = servers.urls();
+  options.prefix = "t";
+  options.log_dir = dir.path();
+  options.patience = 20s;
+  const auto remote = l10::run_order_flow_across_processes(workload, config, options);
   INFO("failure: " << remote.failure);
 
   REQUIRE(local.every_order_confirmed_once());
@@ -163,7 +168,12 @@ TEST_CASE("l10: a service process killed mid-run ends the run, and nothing is le
   // order. Without the watchdog the Basket would wait for Payment's answer for ever.
   const svc::FlowConfig config{svc::FraudCheckMode::call_and_wait, 5s, 8, 0};
   std::vector<pid_t> pids;
-  l10::AcrossProcessesOptions options{CP_L10_SERVICES_EXE, servers.urls(), "t", dir.path(), 20s};
+  l10::AcrossProcessesOptions options;
+  options.program = CP_L10_SERVICES_EXE;
+  options.url = servers.urls();
+  options.prefix = "t";
+  options.log_dir = dir.path();
+  options.patience = 20s;
   options.on_ready = [&pids](const std::vector<pid_t>& p) {
     pids = p;
     ::kill(p.at(2), SIGKILL);  // Fraud
