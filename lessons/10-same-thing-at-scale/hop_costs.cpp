@@ -394,8 +394,8 @@ int main(int argc, char** argv) {
     cp::lessons::l05::TempDir dir("l10_hop_costs_");
     dist::NatsServers servers({dir.path(), 1});
     const std::string url = servers.url(0);
-    std::printf("l10_hop_costs: nats-server 1 node on 127.0.0.1, file storage; load average at "
-                "start %s;\n%u hardware threads; %lld repeats, median [min-max]\n\n",
+    std::printf("l10_hop_costs: nats-server 1 node on 127.0.0.1, file storage;\nload average at "
+                "start %s; %u hardware threads; %lld repeats, median [min-max]\n\n",
                 load_average().c_str(), std::thread::hardware_concurrency(), repeats);
 
     const auto rt = static_cast<int>(round_trips);
@@ -427,10 +427,11 @@ int main(int argc, char** argv) {
                 static_cast<unsigned long long>(n * 10), static_cast<unsigned long long>(n),
                 static_cast<unsigned long long>(n / 5), static_cast<unsigned long long>(dropped));
 
-    std::printf("Backpressure: %lld messages to a consumer taking %lld us each, max-ack-pending %lld\n",
+    std::printf("Backpressure: %lld messages to a consumer taking %lld us each, max-ack-pending %lld\n"
+                "(lag: stored, not yet delivered to the consumer)\n",
                 bp_messages, bp_consumer_us, bp_max_ack);
     std::printf("  %-32s | %10s | %10s | %7s | %11s | %s\n", "stream", "producer s",
-                "consumer s", "refused", "ack pending", "lag (not delivered)");
+                "consumer s", "refused", "ack pending", "lag");
     for (const bool bounded : {false, true}) {
       const Pressure p = backpressure(url, static_cast<std::uint64_t>(bp_messages), bp_max_ack,
                                       std::chrono::microseconds(bp_consumer_us), bounded,

@@ -119,12 +119,10 @@ inline void send_control(const cp::dist::NatsConnection& c, const std::string& p
 // run_service_process: one service in this process, its channels on NATS subjects.
 inline void run_service_process(const ServiceProcessOptions& o) {
   namespace dist = cp::dist;
-  // [quote: service-connection]
   // Each publish written at once: a service answers one message at a time, and libnats's
   // default (buffer ~1 ms, then write) would add a millisecond to every hop.
   dist::NatsConnection conn(o.url, std::chrono::seconds(5), std::chrono::seconds(10),
                             /*send_asap=*/true);
-  // [end quote]
   const std::size_t cap = svc::channel_capacity(o.window);
   const auto on = [&o](const char* name) { return subject(o.prefix, name); };
   ControlMsg done{ControlMsg::Kind::done, o.role};
@@ -143,6 +141,7 @@ inline void run_service_process(const ServiceProcessOptions& o) {
       done.unknown_results = order.unknown_results();
       break;
     }
+    // [end quote]
     case ServiceRole::payment: {
       std::vector<svc::CustomerId> known;
       for (std::size_t c = 0; c < o.known_customers; ++c)
@@ -175,7 +174,6 @@ inline void run_service_process(const ServiceProcessOptions& o) {
   }
   send_control(conn, o.prefix, done);
 }
-// [end quote]
 
 struct AcrossProcessesOptions {
   std::string program;               // the binary that runs a service with --role=<role>
