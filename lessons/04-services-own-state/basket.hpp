@@ -92,6 +92,7 @@ struct BasketReport {
   std::unordered_map<CustomerId, std::uint32_t> orders_per_customer;
   cp::bench::LatencyHistogram known_latency_ns, new_latency_ns;
   Clock::duration elapsed{};      // first send to last confirmation
+  std::vector<Confirmation> arrivals;  // every confirmation, in the order it arrived
 
   bool every_order_confirmed_once() const {
     return confirmed == sent && duplicates == 0 && unknown == 0 && !order_ended_early;
@@ -102,10 +103,16 @@ struct BasketReport {
   }
 };
 
+template <class Wiring = InProcess>
 class Basket {
+  template <class T>
+  using In = typename Wiring::template Input<T>;
+  template <class T>
+  using Out = typename Wiring::template Output<T>;
+
  public:
-  Basket(const Workload& workload, BasketConfig config, Channel<OrderMsg>& orders_out,
-         Channel<Confirmation>& confirmations_in)
+  Basket(const Workload& workload, BasketConfig config, Out<OrderMsg>& orders_out,
+         In<Confirmation>& confirmations_in)
       : workload_(workload),
         config_(config),
         orders_out_(orders_out),
@@ -167,6 +174,7 @@ class Basket {
   }
 
   void on_confirmation(const Confirmation& c) {
+    report_.arrivals.push_back(c);
     if (c.order >= seen_.size()) {
       ++report_.unknown;
       return;
@@ -188,8 +196,8 @@ class Basket {
 
   const Workload& workload_;
   const BasketConfig config_;
-  Channel<OrderMsg>& orders_out_;
-  Channel<Confirmation>& confirmations_in_;
+  Out<OrderMsg>& orders_out_;
+  In<Confirmation>& confirmations_in_;
   // The Basket's own state: send times, confirmations seen per order, the report.
   std::vector<Clock::time_point> sent_at_;
   std::vector<std::uint8_t> seen_;

@@ -27,10 +27,16 @@
 
 namespace cp::lessons::services {
 
+template <class Wiring = InProcess>
 class FraudService {
+  template <class T>
+  using In = typename Wiring::template Input<T>;
+  template <class T>
+  using Out = typename Wiring::template Output<T>;
+
  public:
-  FraudService(std::chrono::microseconds check_time, Channel<FraudCheck>& checks_in,
-               Channel<FraudVerdict>& verdicts_out)
+  FraudService(std::chrono::microseconds check_time, In<FraudCheck>& checks_in,
+               Out<FraudVerdict>& verdicts_out)
       : check_time_(check_time), checks_in_(checks_in), verdicts_out_(verdicts_out) {}
 
   // [quote: fraud-run]
@@ -74,8 +80,8 @@ class FraudService {
   }
 
   const std::chrono::microseconds check_time_;
-  Channel<FraudCheck>& checks_in_;
-  Channel<FraudVerdict>& verdicts_out_;
+  In<FraudCheck>& checks_in_;
+  Out<FraudVerdict>& verdicts_out_;
   std::deque<InProgress> in_progress_;  // due in this order (see the top of the file)
   std::uint64_t answered_ = 0;
   std::size_t max_in_progress_ = 0;

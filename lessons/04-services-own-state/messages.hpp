@@ -2,6 +2,9 @@
 //
 //   Channel<T>      - a bounded single-producer/single-consumer ring (cp::sw::SingleProducerRing
 //                     with the blocking wait strategy): the only thing services share.
+//   InProcess       - the wiring every service takes as its template argument by default:
+//                     each input and output is a Channel. Lesson 10 wires the same services
+//                     with NATS subjects instead (services-across-processes.md).
 //   channel_capacity(window) - the ring size that lets `window` orders in flight never fill
 //                     a ring (see basket.hpp for why that rules out a deadlock).
 //   OrderMsg        - Basket -> Order: place an order, or shut down.
@@ -34,6 +37,16 @@ using Cents = std::int64_t;
 template <class T>
 using Channel = cp::sw::SingleProducerRing<T, cp::sw::BlockingWaitStrategy>;
 // [end quote]
+
+// InProcess: a service's inputs (Input<T>, a cp::sw::ReceiveEnd of T) and outputs
+// (Output<T>, a cp::sw::SendEnd of T) are rings. A service is a class template over its
+// wiring, with this as the default, so `OrderService order(...)` is the in-process service.
+struct InProcess {
+  template <class T>
+  using Input = Channel<T>;
+  template <class T>
+  using Output = Channel<T>;
+};
 
 // channel_capacity: the smallest ring (a power of two) holding `window` messages plus the one
 // shutdown message that follows them.

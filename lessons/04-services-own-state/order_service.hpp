@@ -21,12 +21,18 @@
 
 namespace cp::lessons::services {
 
+template <class Wiring = InProcess>
 class OrderService {
+  template <class T>
+  using In = typename Wiring::template Input<T>;
+  template <class T>
+  using Out = typename Wiring::template Output<T>;
+
  public:
   // The two input rings must have been constructed with `inputs` as their data-wait strategy.
-  OrderService(Channel<OrderMsg>& orders_in, Channel<ChargeResult>& results_in,
-               cp::sw::BlockingWaitStrategy& inputs, Channel<ChargeRequest>& charges_out,
-               Channel<Confirmation>& confirmations_out)
+  OrderService(In<OrderMsg>& orders_in, In<ChargeResult>& results_in,
+               cp::sw::BlockingWaitStrategy& inputs, Out<ChargeRequest>& charges_out,
+               Out<Confirmation>& confirmations_out)
       : select_(orders_in, results_in, inputs),
         charges_out_(charges_out),
         confirmations_out_(confirmations_out) {}
@@ -80,9 +86,9 @@ class OrderService {
   }
   // [end quote]
 
-  cp::sw::SelectTwo<Channel<OrderMsg>, Channel<ChargeResult>> select_;
-  Channel<ChargeRequest>& charges_out_;
-  Channel<Confirmation>& confirmations_out_;
+  cp::sw::SelectTwo<In<OrderMsg>, In<ChargeResult>> select_;
+  Out<ChargeRequest>& charges_out_;
+  Out<Confirmation>& confirmations_out_;
 
   // [quote: order-state]
   std::unordered_map<OrderId, CustomerId> in_flight_;  // asked Payment, no answer yet

@@ -53,13 +53,19 @@ inline void expensive_check(std::chrono::microseconds check_time) {
   std::this_thread::sleep_for(check_time);
 }
 
+template <class Wiring = InProcess>
 class PaymentService {
+  template <class T>
+  using In = typename Wiring::template Input<T>;
+  template <class T>
+  using Out = typename Wiring::template Output<T>;
+
  public:
   // The two input rings must have been constructed with `inputs` as their data-wait strategy.
   PaymentService(FraudCheckMode mode, std::chrono::microseconds check_time,
-                 std::vector<CustomerId> known_customers, Channel<ChargeRequest>& charges_in,
-                 Channel<FraudVerdict>& verdicts_in, cp::sw::BlockingWaitStrategy& inputs,
-                 Channel<ChargeResult>& results_out, Channel<FraudCheck>& checks_out)
+                 std::vector<CustomerId> known_customers, In<ChargeRequest>& charges_in,
+                 In<FraudVerdict>& verdicts_in, cp::sw::BlockingWaitStrategy& inputs,
+                 Out<ChargeResult>& results_out, Out<FraudCheck>& checks_out)
       : mode_(mode),
         check_time_(check_time),
         known_(known_customers.begin(), known_customers.end()),
@@ -170,10 +176,10 @@ class PaymentService {
   std::size_t max_waiting_ = 0;
   Cents total_charged_ = 0;
 
-  Channel<FraudVerdict>& verdicts_in_;
-  cp::sw::SelectTwo<Channel<ChargeRequest>, Channel<FraudVerdict>> select_;
-  Channel<ChargeResult>& results_out_;
-  Channel<FraudCheck>& checks_out_;
+  In<FraudVerdict>& verdicts_in_;
+  cp::sw::SelectTwo<In<ChargeRequest>, In<FraudVerdict>> select_;
+  Out<ChargeResult>& results_out_;
+  Out<FraudCheck>& checks_out_;
 };
 
 }  // namespace cp::lessons::services

@@ -17,6 +17,8 @@
 // ring goes first, so a flooded input delays the other by at most one batch: neither starves.
 //
 // Contract: the owner (consumer) thread only; the rings' producers are whoever they were.
+// Any two receive ends will do (ring.hpp's ReceiveEnd), a ring or a NATS subject's receiver
+// (patterns/distributed/nats_channel.hpp), as long as they signal the same wait strategy.
 #pragma once
 
 #include <cstddef>
@@ -28,7 +30,7 @@
 
 namespace cp::sw {
 
-template <Ring RingA, Ring RingB>
+template <ReceiveEnd RingA, ReceiveEnd RingB>
   requires std::is_same_v<typename RingA::wait_strategy, typename RingB::wait_strategy>
 class SelectTwo {
  public:

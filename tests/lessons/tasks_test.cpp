@@ -375,7 +375,7 @@ TEST_CASE("l04c: task Payment gives 04b's replies for a seeded stream, in each v
                {FraudCheckMode::send_and_continue, TaskCheckMode::starts_and_goes_on}};
   for (const auto& [tm, km] : pairs) {
     INFO(to_string(tm) << " against " << to_string(km));
-    const PaymentRun a = drive<PaymentService>(tm, charges, known);
+    const PaymentRun a = drive<PaymentService<>>(tm, charges, known);
     const PaymentRun b = drive<TaskPaymentService>(km, charges, known);
     REQUIRE(a.results.size() == charges.size());
     REQUIRE(b.results.size() == charges.size());
