@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # check.sh: the README's test command, and what CI runs. Installs what is missing, then
 #   1. debug build: every test, and every example with small arguments
-#   2. tsa build: clang -Wthread-safety -Werror (compiles everything but three benchmark
-#      front-ends whose code the compare library already instantiates: bench/CMakeLists.txt)
-#   3. asan build: AddressSanitizer + UBSan, every test but the deliberate bug demos
+#   2. tsa build: clang -Wthread-safety -Werror on what is not a test program (examples,
+#      benchmarks but three front-ends whose code the compare library already instantiates:
+#      bench/CMakeLists.txt); the asan build analyses the test programs
+#   3. asan build: AddressSanitizer + UBSan and -Wthread-safety, every test but the
+#      deliberate bug demos
 #   4. tsan build: ThreadSanitizer, every test but the deliberate bug demos
 # The sanitizer stages build only the test programs and what their tests run: benchmarks and
 # examples never run there, and the debug and tsa builds already compile them.
@@ -40,7 +42,7 @@ for stage in "${stages[@]}"; do
       ;;
     tsa)
       step "tsa: configure" cmake --preset tsa --log-level=WARNING
-      step "tsa: build (-Wthread-safety -Werror)" cmake --build --preset tsa
+      step "tsa: build (-Wthread-safety -Werror, no test programs)" cmake --build --preset tsa
       ;;
     *) echo "check.sh: unknown stage '$stage' (use debug, tsa, asan, tsan)" >&2; exit 2 ;;
   esac
