@@ -224,10 +224,11 @@ inline constexpr std::size_t kDrawnOps = 4096;
 // dispatch and the design call (the counter: its per-key add tally follows from the buffer).
 template <class Driver>
 inline constexpr bool kRunsDrawnSpans =
-    kPredrawsOps<Driver> && requires(Driver& d, typename Driver::Thread& t,
-                                     const typename Driver::Drawn* ops) {
-      d.run_drawn(t, ops, std::size_t{1});
-      d.tally_drawn(t, ops, std::size_t{1}, std::uint64_t{1});
+    kPredrawsOps<Driver> && requires(Driver& d, typename Driver::Thread& t) {
+      // Drawn in the body, not the parameters: absent means false (clang refuses it there).
+      d.run_drawn(t, static_cast<const typename Driver::Drawn*>(nullptr), std::size_t{1});
+      d.tally_drawn(t, static_cast<const typename Driver::Drawn*>(nullptr), std::size_t{1},
+                    std::uint64_t{1});
     };
 
 // OpSource: a client's operations: its pre-drawn buffer (cycled), or drawn one by one.
