@@ -308,18 +308,8 @@ inline std::optional<std::string> select_designs(const std::string& design_arg,
   return std::nullopt;
 }
 
-}  // namespace detail
-
-// parse_compare_options: args are argv[1..]. Accepts "--opt value" and "--opt=value"; a repeated
-// option's last value wins (--set accumulates). Names are checked against the catalogue: an
-// unknown workload, or a design that none of the selected workloads has, is an error. `cores`
-// scales the default thread counts (the machine's, unless a test passes another).
-inline ParsedOptions parse_compare_options(const std::vector<std::string>& args,
-                                           const Catalogue& catalogue,
-                                           unsigned cores = std::thread::hardware_concurrency()) {
-  CompareOptions o;
-  o.cores = std::max(1u, cores);
-  auto fail = [](std::string message) { return ParsedOptions{std::nullopt, std::move(message)}; };
+// What the command line set explicitly, before the profile's values fill in the rest.
+struct ExplicitOptions {
   std::string workload_arg = "all", design_arg = "all";
   std::optional<std::vector<unsigned>> threads, open_threads;
   bool open_threads_all = false;
@@ -328,127 +318,196 @@ inline ParsedOptions parse_compare_options(const std::vector<std::string>& args,
   std::optional<double> seconds;
   std::optional<unsigned> repeats;
   std::vector<std::string> knob_assignments;
+};
 
+// One option of the command line: its name, and its value for a valued option.
+struct OptionToken {
+  std::string name;
+  std::optional<std::string> value;
+};
+
+inline bool is_flag_option(const std::string& name) {
+  return name == "--list" || name == "--help" || name == "-h";
+}
+
+inline bool is_valued_option(const std::string& name) {
   static const char* const kValued[] = {"--profile", "--workload", "--design", "--threads",
                                         "--load",    "--rates",    "--open-threads",
                                         "--seconds", "--repeats",  "--seed",     "--set",
                                         "--out",     "--csv"};
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    std::string name = args[i];
-    std::optional<std::string> value;
-    if (const auto eq = name.find('='); name.rfind("--", 0) == 0 && eq != std::string::npos) {
-      value = name.substr(eq + 1);
-      name.resize(eq);
-    }
-    const bool is_flag = name == "--list" || name == "--help" || name == "-h";
-    if (is_flag) {
-      if (value) return fail("option " + name + " takes no value");
-      (name == "--list" ? o.list : o.help) = true;
-      continue;
-    }
-    if (std::find(std::begin(kValued), std::end(kValued), name) == std::end(kValued))
-      return fail("unknown option '" + args[i] + "' (see --help)");
-    if (!value) {
-      if (i + 1 >= args.size()) return fail("option " + name + " needs a value");
-      value = args[++i];
-    }
-    const std::string& v = *value;
-    std::string error;
-    if (name == "--profile") {
-      if (v == "quick") o.profile = Profile::quick;
-      else if (v == "default") o.profile = Profile::standard;
-      else if (v == "full") o.profile = Profile::full;
-      else return fail("--profile: '" + v + "' is not quick, default or full");
-    } else if (name == "--workload") {
-      workload_arg = v;
-    } else if (name == "--design") {
-      design_arg = v;
-    } else if (name == "--threads") {
-      threads = detail::parse_thread_list(v, error, "--threads");
-      if (!threads) return fail(error);
-    } else if (name == "--open-threads") {
-      open_threads_all = v == "all";
-      if (!open_threads_all) {
-        open_threads = detail::parse_thread_list(v, error, "--open-threads");
-        if (!open_threads) return fail(error);
-      }
-    } else if (name == "--load") {
-      if (v == "closed") load = LoadSelection::closed;
-      else if (v == "open") load = LoadSelection::open;
-      else if (v == "both") load = LoadSelection::both;
-      else return fail("--load: '" + v + "' is not closed, open or both");
-    } else if (name == "--rates") {
-      rates.emplace();
-      for (const auto& part : detail::split_commas(v)) {
-        const auto p = detail::parse_double(part);
-        if (!p || *p <= 0 || *p > kMaxRatePercent)
-          return fail("--rates: '" + part + "' is not a percent in (0, 1000]");
-        if (std::find(rates->begin(), rates->end(), *p) == rates->end()) rates->push_back(*p);
-      }
-    } else if (name == "--seconds") {
-      const auto s = detail::parse_double(v);
-      if (!s || *s <= 0 || *s > 3600)
-        return fail("--seconds: '" + v + "' is not a duration in (0, 3600] seconds");
-      seconds = *s;
-    } else if (name == "--repeats") {
-      const auto n = detail::parse_unsigned(v);
-      if (!n || *n == 0 || *n > kMaxRepeats)
-        return fail("--repeats: '" + v + "' is not a count in 1.." + std::to_string(kMaxRepeats));
-      repeats = static_cast<unsigned>(*n);
-    } else if (name == "--seed") {
-      const auto s = detail::parse_unsigned(v);
-      if (!s) return fail("--seed: '" + v + "' is not an unsigned 64-bit integer");
-      o.seed = *s;
-    } else if (name == "--set") {
-      for (const auto& part : detail::split_commas(v)) knob_assignments.push_back(part);
-    } else if (name == "--out") {
-      if (v.empty()) return fail("--out: the directory is empty");
-      o.out_dir = v;
-    } else {  // --csv
-      if (v.empty()) return fail("--csv: the path is empty");
-      o.csv_path = v;
-    }
-  }
+  return std::find(std::begin(kValued), std::end(kValued), name) != std::end(kValued);
+}
 
-  // The profile first, explicit options on top.
+// next_option: the option at args[i] ("--opt value" or "--opt=value"), advancing i past its
+// value; or the error.
+inline std::optional<OptionToken> next_option(const std::vector<std::string>& args,
+                                              std::size_t& i, std::string& error) {
+  OptionToken t{args[i], std::nullopt};
+  if (const auto eq = t.name.find('='); t.name.rfind("--", 0) == 0 && eq != std::string::npos) {
+    t.value = t.name.substr(eq + 1);
+    t.name.resize(eq);
+  }
+  if (is_flag_option(t.name)) {
+    if (t.value) error = "option " + t.name + " takes no value";
+    return error.empty() ? std::optional(t) : std::nullopt;
+  }
+  if (!is_valued_option(t.name)) {
+    error = "unknown option '" + args[i] + "' (see --help)";
+    return std::nullopt;
+  }
+  if (!t.value) {
+    if (i + 1 >= args.size()) {
+      error = "option " + t.name + " needs a value";
+      return std::nullopt;
+    }
+    t.value = args[++i];
+  }
+  return t;
+}
+
+inline std::optional<std::vector<double>> parse_rates(const std::string& v, std::string& error) {
+  std::vector<double> rates;
+  for (const auto& part : split_commas(v)) {
+    const auto p = parse_double(part);
+    if (!p || *p <= 0 || *p > kMaxRatePercent) {
+      error = "--rates: '" + part + "' is not a percent in (0, 1000]";
+      return std::nullopt;
+    }
+    if (std::find(rates.begin(), rates.end(), *p) == rates.end()) rates.push_back(*p);
+  }
+  return rates;
+}
+
+// apply_option: one option into `o` (what needs no profile) or `x` (what the profile's values
+// yield to). Returns the error, if any.
+inline std::optional<std::string> apply_option(const OptionToken& t, CompareOptions& o,
+                                               ExplicitOptions& x) {
+  const std::string& name = t.name;
+  if (is_flag_option(name)) {
+    (name == "--list" ? o.list : o.help) = true;
+    return std::nullopt;
+  }
+  const std::string& v = *t.value;
+  std::string error;
+  if (name == "--profile") {
+    if (v == "quick") o.profile = Profile::quick;
+    else if (v == "default") o.profile = Profile::standard;
+    else if (v == "full") o.profile = Profile::full;
+    else return "--profile: '" + v + "' is not quick, default or full";
+  } else if (name == "--workload") {
+    x.workload_arg = v;
+  } else if (name == "--design") {
+    x.design_arg = v;
+  } else if (name == "--threads") {
+    x.threads = parse_thread_list(v, error, "--threads");
+  } else if (name == "--open-threads") {
+    x.open_threads_all = v == "all";
+    if (!x.open_threads_all) x.open_threads = parse_thread_list(v, error, "--open-threads");
+  } else if (name == "--load") {
+    if (v == "closed") x.load = LoadSelection::closed;
+    else if (v == "open") x.load = LoadSelection::open;
+    else if (v == "both") x.load = LoadSelection::both;
+    else return "--load: '" + v + "' is not closed, open or both";
+  } else if (name == "--rates") {
+    x.rates = parse_rates(v, error);
+  } else if (name == "--seconds") {
+    const auto s = parse_double(v);
+    if (!s || *s <= 0 || *s > 3600)
+      return "--seconds: '" + v + "' is not a duration in (0, 3600] seconds";
+    x.seconds = *s;
+  } else if (name == "--repeats") {
+    const auto n = parse_unsigned(v);
+    if (!n || *n == 0 || *n > kMaxRepeats)
+      return "--repeats: '" + v + "' is not a count in 1.." + std::to_string(kMaxRepeats);
+    x.repeats = static_cast<unsigned>(*n);
+  } else if (name == "--seed") {
+    const auto s = parse_unsigned(v);
+    if (!s) return "--seed: '" + v + "' is not an unsigned 64-bit integer";
+    o.seed = *s;
+  } else if (name == "--set") {
+    for (const auto& part : split_commas(v)) x.knob_assignments.push_back(part);
+  } else if (name == "--out") {
+    if (v.empty()) return std::string("--out: the directory is empty");
+    o.out_dir = v;
+  } else {  // --csv
+    if (v.empty()) return std::string("--csv: the path is empty");
+    o.csv_path = v;
+  }
+  if (!error.empty()) return error;
+  return std::nullopt;
+}
+
+// apply_profile: the profile's settings, the explicit options on top. Returns the error, if any.
+inline std::optional<std::string> apply_profile(const ExplicitOptions& x, CompareOptions& o) {
   const ProfileSettings preset = profile_settings(o.profile, o.cores);
-  o.threads = threads ? *threads : preset.threads;
-  o.load = load ? *load : preset.load;
-  o.rates = rates ? *rates : preset.rates;
-  o.seconds = seconds ? *seconds : preset.seconds;
-  o.repeats = repeats ? *repeats : preset.repeats;
+  o.threads = x.threads ? *x.threads : preset.threads;
+  o.load = x.load ? *x.load : preset.load;
+  o.rates = x.rates ? *x.rates : preset.rates;
+  o.seconds = x.seconds ? *x.seconds : preset.seconds;
+  o.repeats = x.repeats ? *x.repeats : preset.repeats;
   if (o.wants_open()) {
-    if (open_threads) o.open_threads = *open_threads;
-    else if (open_threads_all || preset.open_at_every_thread_count || o.load == LoadSelection::open)
+    if (x.open_threads) o.open_threads = *x.open_threads;
+    else if (x.open_threads_all || preset.open_at_every_thread_count ||
+             o.load == LoadSelection::open)
       o.open_threads = o.threads;
     else
       o.open_threads = {closest_to(o.threads, o.cores)};
   }
   for (const auto& assignment : preset.knobs)
-    if (auto error = apply_knob(o.knobs, assignment)) return fail("profile: " + *error);
-  for (const auto& assignment : knob_assignments)
-    if (auto error = apply_knob(o.knobs, assignment)) return fail(*error);
+    if (auto error = apply_knob(o.knobs, assignment)) return "profile: " + *error;
+  for (const auto& assignment : x.knob_assignments)
+    if (auto error = apply_knob(o.knobs, assignment)) return *error;
+  return std::nullopt;
+}
 
-  // Workloads, kept in catalogue order.
+// select_workloads: o.workloads from --workload's value, in catalogue order ("all": every one).
+// Returns the error, if any.
+inline std::optional<std::string> select_workloads(const std::string& workload_arg,
+                                                   const Catalogue& catalogue,
+                                                   CompareOptions& o) {
   if (workload_arg == "all") {
     for (const auto& entry : catalogue) o.workloads.push_back(entry.workload);
-  } else {
-    const auto wanted = detail::split_commas(workload_arg);
-    for (const auto& w : wanted) {
-      const bool known = std::any_of(catalogue.begin(), catalogue.end(),
-                                     [&](const CatalogueEntry& e) { return e.workload == w; });
-      if (!known) {
-        std::string names;
-        for (const auto& e : catalogue) names += (names.empty() ? "" : "|") + e.workload;
-        return fail("--workload: unknown workload '" + w + "' (known: " + names + "|all)");
-      }
-    }
-    for (const auto& entry : catalogue)
-      if (std::find(wanted.begin(), wanted.end(), entry.workload) != wanted.end())
-        o.workloads.push_back(entry.workload);
+    return std::nullopt;
   }
+  const auto wanted = split_commas(workload_arg);
+  for (const auto& w : wanted) {
+    const bool known = std::any_of(catalogue.begin(), catalogue.end(),
+                                   [&](const CatalogueEntry& e) { return e.workload == w; });
+    if (!known) {
+      std::string names;
+      for (const auto& e : catalogue) names += (names.empty() ? "" : "|") + e.workload;
+      return "--workload: unknown workload '" + w + "' (known: " + names + "|all)";
+    }
+  }
+  for (const auto& entry : catalogue)
+    if (std::find(wanted.begin(), wanted.end(), entry.workload) != wanted.end())
+      o.workloads.push_back(entry.workload);
+  return std::nullopt;
+}
 
-  if (auto error = detail::select_designs(design_arg, catalogue, o)) return fail(*error);
+}  // namespace detail
+
+// parse_compare_options: args are argv[1..]. Accepts "--opt value" and "--opt=value"; a repeated
+// option's last value wins (--set accumulates). Names are checked against the catalogue: an
+// unknown workload, or a design that none of the selected workloads has, is an error. `cores`
+// scales the default thread counts (the machine's, unless a test passes another).
+// Steps: read each option -> the profile, explicit options on top -> workloads -> designs.
+inline ParsedOptions parse_compare_options(const std::vector<std::string>& args,
+                                           const Catalogue& catalogue,
+                                           unsigned cores = std::thread::hardware_concurrency()) {
+  CompareOptions o;
+  o.cores = std::max(1u, cores);
+  auto fail = [](std::string message) { return ParsedOptions{std::nullopt, std::move(message)}; };
+  detail::ExplicitOptions given;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    std::string error;
+    const auto token = detail::next_option(args, i, error);
+    if (!token) return fail(error);
+    if (auto e = detail::apply_option(*token, o, given)) return fail(*e);
+  }
+  if (auto e = detail::apply_profile(given, o)) return fail(*e);
+  if (auto e = detail::select_workloads(given.workload_arg, catalogue, o)) return fail(*e);
+  if (auto e = detail::select_designs(given.design_arg, catalogue, o)) return fail(*e);
   return {std::move(o), ""};
 }
 

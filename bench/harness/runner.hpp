@@ -217,7 +217,25 @@ inline constexpr bool kPredrawsOps = requires(Driver& d, typename Driver::Thread
 // worth of draws, small enough (32-64 KiB) to stay in the core's L2 beside the design.
 inline constexpr std::size_t kDrawnOps = 4096;
 
-// OpSource: a client's next operation: the next of its pre-drawn buffer (cycled), or drawn now.
+// kRunsDrawnSpans<Driver>: besides draw/next_drawn, the driver runs a span of drawn operations
+// itself (`run_drawn`: the design calls and reply checks, untimed, no per-operation tally) and
+// tallies what a span issued afterwards (`tally_drawn(t, ops, n, times)`): the throughput pass
+// is then one loop over the buffer, inlined per design, whose per-operation cost is a load, a
+// dispatch and the design call (the counter: its per-key add tally follows from the buffer).
+template <class Driver>
+inline constexpr bool kRunsDrawnSpans =
+    kPredrawsOps<Driver> && requires(Driver& d, typename Driver::Thread& t) {
+      // Drawn in the body, not the parameters: absent means false (clang refuses it there).
+      d.run_drawn(t, static_cast<const typename Driver::Drawn*>(nullptr), std::size_t{1});
+      d.tally_drawn(t, static_cast<const typename Driver::Drawn*>(nullptr), std::size_t{1},
+                    std::uint64_t{1});
+    };
+
+// OpSource: a client's operations: its pre-drawn buffer (cycled), or drawn one by one.
+//   run_untimed(n) - the throughput pass: n operations, untimed (a span loop where the driver
+//                    has one, else next + execute per operation).
+//   end_untimed()  - after the last run_untimed: tallies what the spans issued.
+//   next()         - the latency pass: loads the next operation for a timed execute().
 template <class Driver>
 class OpSource {
  public:
@@ -225,6 +243,30 @@ class OpSource {
     if constexpr (kPredrawsOps<Driver>) {
       ops_.reserve(kDrawnOps);
       for (std::size_t i = 0; i < kDrawnOps; ++i) ops_.push_back(driver_.draw(state_));
+    }
+  }
+  void run_untimed(std::size_t n) {
+    if constexpr (kRunsDrawnSpans<Driver>) {
+      while (n > 0) {  // spans never cross the buffer's end
+        const std::size_t m = std::min(n, kDrawnOps - i_);
+        driver_.run_drawn(state_, ops_.data() + i_, m);
+        spanned_ += m;
+        i_ = (i_ + m) & (kDrawnOps - 1);
+        n -= m;
+      }
+    } else {
+      for (; n > 0; --n) {
+        next();
+        driver_.execute(state_);
+      }
+    }
+  }
+  // The spans ran ops_ from index 0 on, spanned_ operations in all: whole cycles, then a prefix.
+  void end_untimed() {
+    if constexpr (kRunsDrawnSpans<Driver>) {
+      driver_.tally_drawn(state_, ops_.data(), kDrawnOps, spanned_ / kDrawnOps);
+      driver_.tally_drawn(state_, ops_.data(), spanned_ % kDrawnOps, 1);
+      spanned_ = 0;
     }
   }
   void next() {
@@ -250,6 +292,7 @@ class OpSource {
   typename Driver::Thread& state_;
   std::vector<typename DrawnOf<Driver>::type> ops_;
   std::size_t i_ = 0;
+  std::uint64_t spanned_ = 0;
 };
 
 // closed_client_loop: warm-up, the untimed throughput pass, the timed latency pass (see the
@@ -270,29 +313,28 @@ void closed_client_loop(Driver& driver, typename Driver::Thread& state,
   // Relaxed loads of `phase`: it carries no data (results travel through join), only "keep
   // going"; it pairs with the main thread's relaxed stores in closed_window.
   auto running = [&](Phase p) { return phase.load(std::memory_order_relaxed) == p; };
-  auto untimed = [&] {
-    source.next();
-    driver.execute(state);
-  };
   auto timed = [&] {
     source.next();
     const std::uint64_t t0 = timer.now();
     driver.execute(state);
     histogram.record(timer.elapsed_ns(t0, timer.now()));
   };
-  std::uint64_t done = 0;
+  std::uint64_t done = 0;  // a local (a register): published once, after the window
   if (calls > 0) {
-    for (; done < calls; ++done) untimed();
+    for (; done < calls; done += kCallsPerCheck)
+      source.run_untimed(std::min<std::uint64_t>(kCallsPerCheck, calls - done));
+    done = calls;
+    source.end_untimed();
     out.last_op_end = BenchClock::now();
     for (std::uint64_t k = 0; k < calls; ++k) timed();
   } else {
-    while (running(Phase::warmup))
-      for (unsigned k = 0; k < kCallsPerCheck; ++k) untimed();
+    while (running(Phase::warmup)) source.run_untimed(kCallsPerCheck);
     do {
-      for (unsigned k = 0; k < kCallsPerCheck; ++k) untimed();
+      source.run_untimed(kCallsPerCheck);
       done += kCallsPerCheck;
     } while (running(Phase::measure));
     out.last_op_end = BenchClock::now();  // this client's end of the throughput window
+    source.end_untimed();
     do {  // at least one round: a client late to see the phase still records some
       for (unsigned k = 0; k < kCallsPerCheck; ++k) timed();
     } while (running(Phase::latency));

@@ -9,6 +9,8 @@
 //   measure_timer_floor - the p50 of timing an empty operation through the same histogram and
 //                         LatencyTimer: the smallest latency a closed row can show. Results
 //                         print it; a p50 within a few floors measures mostly the clock.
+//   measure_steady_clock_floor - the same with steady_clock: the floor of programs that time
+//                         with BenchClock (queue_compare, stack_compare).
 #pragma once
 
 #include <chrono>
@@ -45,6 +47,20 @@ inline TimerFloor measure_timer_floor(std::uint64_t samples = 200'000) {
     const std::uint64_t t0 = timer.now();
     asm volatile("" ::: "memory");  // the empty operation: keeps the two reads apart
     histogram.record(timer.elapsed_ns(t0, timer.now()));
+  }
+  return {histogram.value_at_percentile(50), histogram.value_at_percentile(99), histogram.mean(),
+          histogram.count()};
+}
+
+// measure_steady_clock_floor: the same with two BenchClock (steady_clock) readings: the floor of
+// the programs that time with BenchClock directly (bench/queues, bench/stack), whatever clock
+// the latency passes of `compare` chose.
+inline TimerFloor measure_steady_clock_floor(std::uint64_t samples = 200'000) {
+  LatencyHistogram histogram;
+  for (std::uint64_t i = 0; i < samples; ++i) {
+    const auto t0 = BenchClock::now();
+    asm volatile("" ::: "memory");
+    histogram.record(elapsed_ns(t0, BenchClock::now()));
   }
   return {histogram.value_at_percentile(50), histogram.value_at_percentile(99), histogram.mean(),
           histogram.count()};

@@ -314,7 +314,7 @@ int main(int argc, char** argv) {
 
   const auto started = std::chrono::steady_clock::now();
   const MachineInfo machine = MachineInfo::detect();
-  const TimerFloor floor = measure_timer_floor();
+  const TimerFloor floor = measure_steady_clock_floor();  // the clock the rows use
   std::cout << "machine:     " << machine.cpu << ", " << machine.cores << " cores\n"
             << "build:       " << machine.compiler << ", " << machine.build_type << ", git "
             << machine.git_revision << "\n"

@@ -263,11 +263,12 @@ int main(int argc, char** argv) {
     for (unsigned t = 1; t <= static_cast<unsigned>(max_threads); t *= 2) counts.push_back(t);
 
     const MachineInfo m = MachineInfo::detect();
-    const TimerFloor floor = measure_timer_floor();
+    const TimerFloor floor = measure_steady_clock_floor();  // the clock the rows use
     std::printf("stack_compare: %s, %u cores, %s, %s, git %s, %s\n", m.cpu.c_str(), m.cores,
                 m.compiler.c_str(), m.build_type.c_str(), m.git_revision.c_str(), m.date_utc.c_str());
     std::printf("push/pop pairs on one shared stack (prefilled %d); %lld reps x %lld ms, "
-                "interleaved; timer floor p50 %llu ns\n",
+                "interleaved\n"
+                "timer floor p50 %llu ns (steady_clock, the clock the rows are timed with)\n",
                 kPrefill, reps, ms, static_cast<unsigned long long>(floor.p50_ns));
 
     for (const Mode mode : modes) {

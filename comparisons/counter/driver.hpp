@@ -5,8 +5,10 @@
 // all adds, and no client ever saw one key's value go down.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -48,7 +50,7 @@ class CounterDriver {
   };
 
   CounterDriver(const Params& params, unsigned /*threads*/, std::uint64_t seed)
-      : params_(params), seed_(seed), keys_(params.keys, params.theta),
+      : params_(checked(params)), seed_(seed), keys_(params.keys, params.theta),
         design_(CounterConfig{params.keys}) {}
 
   Thread make_thread(unsigned index) {
@@ -58,11 +60,20 @@ class CounterDriver {
     return t;
   }
 
-  // One operation drawn ahead of its turn (the harness's per-client buffer, runner.hpp).
+  // One operation drawn ahead of its turn (the harness's per-client buffer, runner.hpp): the
+  // operation in the top 2 bits, the key below, so that a client's 4096 of them take 16 KiB and
+  // stay in L1 beside the design's data.
   struct Drawn {
-    Op op;
-    std::uint32_t key;
+    static constexpr unsigned kKeyBits = 30;
+    static constexpr std::uint32_t kKeyMask = (1u << kKeyBits) - 1;
+    std::uint32_t bits;
+    static Drawn of(Op op, std::uint32_t key) {
+      return {static_cast<std::uint32_t>(op) << kKeyBits | key};
+    }
+    Op op() const { return static_cast<Op>(bits >> kKeyBits); }
+    std::uint32_t key() const { return bits & kKeyMask; }
   };
+  static constexpr std::uint32_t kMaxKeys = Drawn::kKeyMask + 1;
 
   // Untimed: the next operation of t's stream (its generator only).
   Drawn draw(Thread& t) {
@@ -70,22 +81,66 @@ class CounterDriver {
     const Op op = roll < params_.add_percent                        ? Op::add
                   : roll < params_.add_percent + params_.get_percent ? Op::get
                                                                       : Op::total;
-    return {op, static_cast<std::uint32_t>(keys_.next(t.rng))};
+    return Drawn::of(op, static_cast<std::uint32_t>(keys_.next(t.rng)));
   }
 
   // Untimed: settle the previous read, then take `d` as the next operation.
   void next_drawn(Thread& t, const Drawn& d) {
     settle(t);
-    t.op = d.op;
-    t.key = d.key;
+    t.op = d.op();
+    t.key = d.key();
+  }
+
+  // The harness's thin throughput loop (bench/harness/runner.hpp, kRunsDrawnSpans): runs the
+  // n drawn operations ops[0..n) in order, untimed, with every design call and every reply
+  // check of next_drawn + execute, but not the per-key add tally, which follows from the ops
+  // alone: the harness calls tally_drawn for them after the window. A rejected add undoes its
+  // share of that tally here (rare: a valid key is never rejected). A get is checked at once
+  // (error, monotonic per key), so t holds no pending read afterwards.
+  void run_drawn(Thread& t, const Drawn* ops, std::size_t n) {
+    settle(t);
+    std::int64_t* const last_seen = t.last_seen.data();
+#pragma GCC unroll 8
+    for (std::size_t i = 0; i < n; ++i) {
+      const Op op = ops[i].op();
+      const std::uint32_t key = ops[i].key();
+      switch (op) {
+        case Op::add:
+          if (design_.add(key, 1) != CounterError::ok) [[unlikely]] {
+            ++t.errors;
+            --t.adds[key];
+          }
+          break;
+        case Op::get: {
+          const CounterRead r = design_.get(key);
+          if (r.error != CounterError::ok) [[unlikely]] {
+            ++t.errors;
+          } else {
+            if (r.value < last_seen[key]) [[unlikely]] ++t.decreases;
+            last_seen[key] = r.value;
+          }
+          break;
+        }
+        case Op::total:
+          t.sink = design_.total();
+          break;
+      }
+    }
+  }
+
+  // Adds to t's per-key tally the adds that `times` runs of ops[0..n) issued (after the window).
+  void tally_drawn(Thread& t, const Drawn* ops, std::size_t n, std::uint64_t times) {
+    if (times == 0) return;
+    for (std::size_t i = 0; i < n; ++i)
+      if (ops[i].op() == Op::add) t.adds[ops[i].key()] += static_cast<std::int64_t>(times);
   }
 
   // Untimed: settle the previous read, then draw the next operation.
   void next(Thread& t) {
     settle(t);
     const Drawn d = draw(t);
-    t.op = d.op;
-    t.key = d.key;
+    t.op = d.op();
+    t.key = d.key();
   }
 
   // Timed: exactly one design call.
@@ -153,6 +208,13 @@ class CounterDriver {
   }
 
  private:
+
+  static const Params& checked(const Params& params) {
+    if (params.keys > kMaxKeys)
+      throw std::invalid_argument("counter: keys must be <= 2^30 (a drawn operation packs its "
+                                  "key in 30 bits)");
+    return params;
+  }
 
   Params params_;
   std::uint64_t seed_;
