@@ -2,7 +2,7 @@
 # compare.sh: the README's main command. Installs what is missing, builds the release preset
 # and runs the comparison. Without arguments: the default profile (every workload and design,
 # closed loop at 1, C and 4C threads on C cores plus open-loop rows at 10, 50 and 90%; about
-# 3 minutes on 2 cores with the build). Arguments go to `compare` (try --help; --profile quick|full, --workload ...).
+# 5 minutes on 2 cores with the build: 95 s of rows, the rest the build). Arguments go to `compare` (try --help; --profile quick|full, --workload ...).
 # Results go to results/<UTC yyyymmdd-HHMMSS>/ (rows.csv, percentiles.csv, results.json,
 # summary.txt) unless --out says otherwise; when the report generator (bench/report/) is
 # present, its plots are drawn into the same directory.
@@ -13,7 +13,7 @@ usage() {
   cat <<'TEXT'
 usage: bash scripts/compare.sh [compare options...]
   Installs what is missing (scripts/setup.sh), builds the release preset's `compare` and runs it.
-  Without options: the default profile (about 3 minutes on 2 cores, build included).
+  Without options: the default profile (about 5 minutes on 2 cores, build included).
   Common options (all of them: the built `compare --help`, which this prints once built):
     --profile quick|default|full   a smoke run (~1 min), the default, or the long sweep
     --workload counter,cache,order  the workloads to run (default: all)
