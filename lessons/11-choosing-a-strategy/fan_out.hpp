@@ -8,6 +8,9 @@
 //   FanOut::spsc_rings     - a bounded SPSC ring per subscriber (cp::sw::SingleProducerRing,
 //                            blocking wait); the publisher pushes into each. Lossless; a full
 //                            ring makes the publisher wait.
+//   FanOut::spsc_rings_yielding - the same rings with the yielding wait strategy: a subscriber
+//                            that catches up spins, then yields, and never sleeps, so no push
+//                            has to wake it through the kernel. It keeps its core busy.
 //
 // run_fan_out() publishes values 1..messages and returns what each subscriber got: how many,
 // their sum, and whether they arrived in order. Exact delivery: delivered + missed = messages
@@ -29,13 +32,14 @@
 
 namespace cp::lessons::strategy {
 
-enum class FanOut { broadcast, mutex_queues, spsc_rings };
+enum class FanOut { broadcast, mutex_queues, spsc_rings, spsc_rings_yielding };
 
 inline const char* to_string(FanOut f) {
   switch (f) {
     case FanOut::broadcast: return "broadcast (one ring)";
     case FanOut::mutex_queues: return "mutex+condvar queues";
     case FanOut::spsc_rings: return "SPSC ring each";
+    case FanOut::spsc_rings_yielding: return "SPSC ring each, yielding";
   }
   return "?";
 }
@@ -68,6 +72,28 @@ struct LockedQueue {
   std::deque<std::uint64_t> items;  // guarded by mu
   bool closed = false;              // guarded by mu
 };
+
+// One SPSC ring per subscriber, waiting with `Wait` (FanOut::spsc_rings and its yielding twin).
+template <class Wait>
+void fan_out_spsc(std::vector<SubscriberTally>& tallies, std::uint64_t messages,
+                  std::size_t capacity) {
+  using Ring = cp::sw::SingleProducerRing<std::uint64_t, Wait>;
+  std::vector<std::unique_ptr<Ring>> rings;
+  for (std::size_t i = 0; i < tallies.size(); ++i)  // all before any thread: a bad capacity throws here
+    rings.push_back(std::make_unique<Ring>(capacity));
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < rings.size(); ++i) {
+    threads.emplace_back([&t = tallies[i], &ring = *rings[i]] {
+      std::uint64_t last = 0;
+      while (ring.wait_for_data())
+        ring.consume_batch([&](std::uint64_t& v, std::uint64_t) { tally(t, last, v); }, 256);
+    });
+  }
+  for (std::uint64_t v = 1; v <= messages; ++v)
+    for (auto& ring : rings) ring->push(std::uint64_t{v});  // waits while that ring is full
+  for (auto& ring : rings) ring->close();
+  for (auto& th : threads) th.join();
+}
 
 }  // namespace detail
 
@@ -124,22 +150,10 @@ inline FanOutResult run_fan_out(FanOut how, int subscribers, std::uint64_t messa
       q->ready.notify_one();
     }
     for (auto& th : threads) th.join();
+  } else if (how == FanOut::spsc_rings) {
+    detail::fan_out_spsc<cp::sw::BlockingWaitStrategy>(result.subscribers, messages, capacity);
   } else {
-    std::vector<std::unique_ptr<cp::sw::SingleProducerRing<std::uint64_t>>> rings;
-    for (int i = 0; i < subscribers; ++i)  // all before any thread: a bad capacity throws here
-      rings.push_back(std::make_unique<cp::sw::SingleProducerRing<std::uint64_t>>(capacity));
-    for (std::size_t i = 0; i < rings.size(); ++i) {
-      threads.emplace_back([&t = result.subscribers[i], &ring = *rings[i]] {
-        std::uint64_t last = 0;
-        while (ring.wait_for_data())
-          ring.consume_batch([&](std::uint64_t& v, std::uint64_t) { detail::tally(t, last, v); },
-                             256);
-      });
-    }
-    for (std::uint64_t v = 1; v <= messages; ++v)
-      for (auto& ring : rings) ring->push(std::uint64_t{v});  // waits while that ring is full
-    for (auto& ring : rings) ring->close();
-    for (auto& th : threads) th.join();
+    detail::fan_out_spsc<cp::sw::YieldingWaitStrategy>(result.subscribers, messages, capacity);
   }
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;

@@ -15,7 +15,8 @@ TEST_CASE("l11: lossless fan-outs deliver every value to every subscriber once, 
           "[stress]") {
   constexpr std::uint64_t kMessages = 3000;
   constexpr std::uint64_t kSum = kMessages * (kMessages + 1) / 2;
-  for (const FanOut how : {FanOut::broadcast, FanOut::mutex_queues, FanOut::spsc_rings}) {
+  for (const FanOut how : {FanOut::broadcast, FanOut::mutex_queues, FanOut::spsc_rings,
+                           FanOut::spsc_rings_yielding}) {
     for (const int n : {1, 2, 4, 8}) {
       INFO(to_string(how) << ", " << n << " subscribers");
       // The broadcast ring holds every value here, so nobody can fall behind it; the SPSC
