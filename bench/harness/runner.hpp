@@ -143,8 +143,14 @@ struct RunResult {
   std::uint64_t seed = 0;
   std::uint64_t ops = 0;       // measured operations, all threads
   std::uint64_t unissued = 0;  // open loop: intended in the window, never issued (fell behind)
-  double wall_seconds = 0;     // measurement window: its start to the last measured completion
-  double throughput = 0;       // ops / wall_seconds (the achieved rate)
+  // Open loop: operations completed inside the window's wall-clock span, whatever their
+  // intended time (a client behind its timetable completes operations intended earlier).
+  std::uint64_t completed = 0;
+  // Closed loop: the window's start to the last measured completion; open loop: the window
+  // itself (warm-up end to window end).
+  double wall_seconds = 0;
+  // Closed: ops / wall_seconds. Open: completed / wall_seconds, the achieved rate.
+  double throughput = 0;
   // Closed loop: each operation's execute() time. Open loop: completion - intended start
   // (includes waiting behind earlier operations), plus the unissued operations (see open_loop.hpp).
   // Closed loop: the latency pass's execute() times (not the throughput window's operations:
@@ -200,6 +206,7 @@ struct ClientOutcome {
   LatencyHistogram service;     // open loop only
   std::uint64_t ops = 0;
   std::uint64_t unissued = 0;   // open loop only
+  std::uint64_t completed = 0;  // open loop only: completions inside the window's span
   BenchClock::time_point last_op_end{};
   std::string error;  // an exception escaped the driver or design
 };
@@ -435,6 +442,7 @@ class RowSession {
       service.merge(out.service);
       result.ops += out.ops;
       result.unissued += out.unissued;
+      result.completed += out.completed;
       end = std::max(end, out.last_op_end);
       if (!out.error.empty() && errors.empty()) errors = out.error;
     }
