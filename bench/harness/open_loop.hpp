@@ -60,7 +60,13 @@
 // operation intended after the window. A client still behind at the cut-off (kOverrunFraction
 // of the window after its end) stops issuing: each operation it owed is recorded with latency
 // cut-off - intended (a lower bound) and counted as `unissued`, so falling behind never
-// shortens the tail. achieved rate = measured operations / (last completion - window start).
+// shortens the tail. The achieved rate is the operations *completed* in the window's wall-clock
+// span [t0 + warm-up, t0 + warm-up + seconds), whatever their intended time, over `seconds`.
+// Not the measured (intended-in-window) operations: a client offered more than its loop can
+// pace (an operation every few ns) falls so far behind that everything it runs before the
+// cut-off was intended in the warm-up, so none is measured and all the window's are unissued;
+// counting those would print an achieved rate of 0 for a client that ran flat out. The row is
+// still marked as fallen behind (unissued > 0) and its latencies are the owed lower bounds.
 //
 // When not: to find the saturation throughput, use run_closed_loop (an open loop offered more
 // than the design can do just grows its backlog). Alternatives: wrk2's per-connection
@@ -219,6 +225,9 @@ void open_client_loop(Driver& driver, typename Driver::Thread& state,
   prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);  // precise sleeps for this thread (see above)
   LatencyHistogram latency, service;  // locals: see closed_client_loop
   std::uint64_t ops = 0, unissued = 0;
+  std::uint64_t completed = 0;  // completions inside [measure_from, end) of wall time
+  const auto window_from = t0 + std::chrono::nanoseconds(window.measure_from_ns);
+  const auto window_to = t0 + std::chrono::nanoseconds(window.end_ns);
   const std::uint64_t per_call = commands_per_call(driver);  // a batch row's schedule is in calls
   BenchClock::time_point last_end{};   // the last recorded completion
   BenchClock::time_point prev_end = t0; // the last completion, recorded or not
@@ -245,6 +254,7 @@ void open_client_loop(Driver& driver, typename Driver::Thread& state,
     driver.execute(state);                                // timed
     const auto end = BenchClock::now();
     prev_end = end;
+    if (end >= window_from && end < window_to) completed += per_call;
     if (offset >= window.measure_from_ns) {
       latency.record(elapsed_ns(intended, end));         // includes waiting behind earlier ops
       service.record(elapsed_ns(start, end));
@@ -256,6 +266,7 @@ void open_client_loop(Driver& driver, typename Driver::Thread& state,
   out.service = std::move(service);
   out.ops = ops;
   out.unissued = unissued;
+  out.completed = completed;
   out.last_op_end = last_end;
 }
 
@@ -288,6 +299,10 @@ RunResult open_window(detail::RowSession<Driver>& session, unsigned threads,
         std::this_thread::sleep_until(released + std::chrono::nanoseconds(window.end_ns));
         return detail::WindowSpan{start, false};
       });
+  // The achieved rate: completions in the window's wall-clock span over its length (see the
+  // header comment: the measured ops of a client far behind may all be unissued).
+  r.wall_seconds = static_cast<double>(window.end_ns - window.measure_from_ns) / 1e9;
+  r.throughput = static_cast<double>(r.completed) / r.wall_seconds;
   r.load = LoadModel::open;
   r.offered_rate = offered_rate_per_s;
   r.open_wait = wait;

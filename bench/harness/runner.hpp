@@ -1,18 +1,25 @@
 // runner.hpp: the closed-loop run of one workload driver on one design at one thread count, and
 // the machinery every load model shares (open_loop.hpp adds the fixed-rate one).
 //
-//   RunOptions          - warm-up settings of a run.
+//   OpenWait            - how an open-loop client waits for its next start (open_loop.hpp).
+//   RunOptions          - a run's settings: warm-up, the closed rows' latency pass, the open
+//                         wait policy and the cores it counts, and (tests) a fixed call count.
 //   LoadModel           - closed (saturation) or open (fixed offered rate).
 //   LatencySummary      - the percentiles a report prints, read from a merged histogram.
 //   RunResult           - one benchmark row: throughput, latency histogram, correctness verdict.
 //   design_is_pipelined - the design's `pipelined` trait, false where the traits lack it.
 //   kRunsBatches / commands_per_call - a batch driver (batch_rows.hpp): one execute() runs a
 //                         batch; ops count its commands, the histogram its calls.
+//   detail::kPredrawsOps / kRunsDrawnSpans / OpSource - a client's operations: pre-drawn into
+//                         a buffer and cycled (run as spans by the driver where it can), or
+//                         drawn one by one.
+//   detail::closed_client_loop - one closed client: warm-up, throughput pass, latency pass.
+//   detail::RowSession  - the shared frame: validate, build, start clients together, merge
+//                         (a client body and a main-thread body make the load model), verify.
+//   detail::closed_window / closed_window_on - the closed main body, and one closed window.
 //   run_closed_loop     - builds the driver, runs `threads` clients for `seconds`, verifies.
 //   RowSeries           - the interface of one driver measured in several windows (closed
 //                         repetitions, open rows) and verified once (open_loop.hpp implements it).
-//   detail::RowSession  - the shared frame: validate, build, start clients together, merge
-//                         (a client body and a main-thread body make the load model), verify.
 //
 // Closed loop: each client issues its next operation as soon as the previous one returned, so
 // the row shows the design's saturation throughput. Its latencies understate the tail: a client
@@ -22,25 +29,31 @@
 //
 // A closed row is two passes over the same driver state, never one number from both:
 //
-//   throughput pass (untimed):   for each op: drv.next(t) or a pre-drawn op; drv.execute(t)
-//                                ops counted; the window read once at each end
-//   latency pass (timed, after): drv.next(t); t0 = now(); drv.execute(t); t1 = now();
-//                                histogram.record(t1 - t0)   (LatencyTimer: rdtscp or
-//                                steady_clock, latency_clock.hpp; its cost is the timer floor)
+//   throughput pass (untimed):   OpSource::run_untimed: a span of pre-drawn operations run by
+//                                the driver itself (drv.run_drawn), or next + execute per op;
+//                                ops counted in a local; the clock read only at the window's
+//                                ends (the main thread's start, each client's last_op_end)
+//   latency pass (timed, after): OpSource::next (the next pre-drawn op, or drv.next);
+//                                t0 = now(); drv.execute(t); histogram.record(now() - t0)
+//                                (LatencyTimer: rdtscp or steady_clock, latency_clock.hpp;
+//                                its cost is the timer floor)
 //
 // Where the driver can draw operations ahead (kPredrawsOps: counter, cache), each client draws
 // kDrawnOps operations into its own buffer before the window and cycles through it, so the
-// throughput pass pays neither the generator nor the clock: a row's ops/s is the design plus
-// the driver's bookkeeping, which the `harness` row (an empty design, harness_rows.hpp) shows
-// alone. Other drivers (the order stream: its cancels depend on earlier replies) draw in the
-// loop, untimed.
+// throughput pass pays neither the generator nor the clock; where it also runs spans
+// (kRunsDrawnSpans: run_drawn, then tally_drawn once after the pass) the pass is one inlined
+// loop over the buffer per design. A row's ops/s is then the design plus the driver's
+// bookkeeping, which the `harness` row (an empty design, harness_rows.hpp; its check is
+// skipped) shows alone. Other drivers (the order stream: its cancels depend on earlier
+// replies) draw in the loop, untimed.
 //
 // Both passes are templates over the driver: no virtual call, allocation or lock per
 // operation. The clients start together (a latch), warm up, then run each pass until the main
 // thread (asleep meanwhile, so it takes no core) moves the phase on; clients poll it with a
-// relaxed load once every kOpsPerStopCheck operations. For tests, RunOptions::calls_per_client
-// replaces the clock by a count: each pass runs exactly that many calls per client. Per-thread
-// histograms are merged after join.
+// relaxed load once every kOpsPerStopCheck operations (after every call for a batch driver).
+// For tests, RunOptions::calls_per_client replaces the clock by a count: each pass runs exactly
+// that many calls per client. Per-thread histograms and counts are merged after join; an open
+// window (open_loop.hpp) sets its achieved rate from the operations completed in the window.
 #pragma once
 
 #include <algorithm>
@@ -143,8 +156,14 @@ struct RunResult {
   std::uint64_t seed = 0;
   std::uint64_t ops = 0;       // measured operations, all threads
   std::uint64_t unissued = 0;  // open loop: intended in the window, never issued (fell behind)
-  double wall_seconds = 0;     // measurement window: its start to the last measured completion
-  double throughput = 0;       // ops / wall_seconds (the achieved rate)
+  // Open loop: operations completed inside the window's wall-clock span, whatever their
+  // intended time (a client behind its timetable completes operations intended earlier).
+  std::uint64_t completed = 0;
+  // Closed loop: the window's start to the last measured completion; open loop: the window
+  // itself (warm-up end to window end).
+  double wall_seconds = 0;
+  // Closed: ops / wall_seconds. Open: completed / wall_seconds, the achieved rate.
+  double throughput = 0;
   // Closed loop: each operation's execute() time. Open loop: completion - intended start
   // (includes waiting behind earlier operations), plus the unissued operations (see open_loop.hpp).
   // Closed loop: the latency pass's execute() times (not the throughput window's operations:
@@ -200,6 +219,7 @@ struct ClientOutcome {
   LatencyHistogram service;     // open loop only
   std::uint64_t ops = 0;
   std::uint64_t unissued = 0;   // open loop only
+  std::uint64_t completed = 0;  // open loop only: completions inside the window's span
   BenchClock::time_point last_op_end{};
   std::string error;  // an exception escaped the driver or design
 };
@@ -435,6 +455,7 @@ class RowSession {
       service.merge(out.service);
       result.ops += out.ops;
       result.unissued += out.unissued;
+      result.completed += out.completed;
       end = std::max(end, out.last_op_end);
       if (!out.error.empty() && errors.empty()) errors = out.error;
     }
