@@ -59,6 +59,19 @@ void drain(Subscription& inbox, std::map<std::uint64_t, Answer>& answers, int& r
   }
 }
 
+// require_reference_replies: command i (stored at seq_of[i]) was applied and answered exactly
+// as the sequential reference answered it.
+void require_reference_replies(const std::map<std::uint64_t, Answer>& answers,
+                               const std::vector<std::uint64_t>& seq_of,
+                               const std::vector<OrderReply>& reference) {
+  for (std::size_t i = 0; i < seq_of.size(); ++i) {
+    INFO("command " << i << ", stream sequence " << seq_of[i]);
+    const Answer& a = answers.at(seq_of[i]);
+    REQUIRE(a.status == LogReplyStatus::applied);
+    REQUIRE(a.reply == reference[i]);
+  }
+}
+
 // run_until: polls `engine` until it has applied through `last` (bounded in time).
 void run_until(OrderLogEngine& engine, std::uint64_t last) {
   const auto deadline = std::chrono::steady_clock::now() + 30s;
@@ -147,11 +160,7 @@ TEST_CASE("LogEngine: the order engine fed by a stream answers as the reference,
   CHECK(undecodable == 0);
   CHECK(repeats == static_cast<int>(crashed_at - resumed));  // re-sent after the restart
   REQUIRE(answers.size() == last);
-  for (std::size_t i = 0; i < n; ++i) {
-    const Answer& a = answers.at(seq_of[i]);
-    REQUIRE(a.status == LogReplyStatus::applied);
-    REQUIRE(a.reply == script.replies[i]);
-  }
+  require_reference_replies(answers, seq_of, script.replies);
   for (std::uint64_t g : garbage_seqs) CHECK(answers.at(g).status == LogReplyStatus::malformed);
 }
 
@@ -258,9 +267,5 @@ TEST_CASE("LogEngine, 3 nodes, replicas 3: the whole cluster stopped and restart
   CHECK(undecodable == 0);
   CHECK(repeats == static_cast<int>(stopped_at - resumed));  // re-sent after the restart
   REQUIRE(answers.size() == last);
-  for (std::size_t i = 0; i < n; ++i) {
-    const Answer& a = answers.at(seq_of[i]);
-    REQUIRE(a.status == LogReplyStatus::applied);
-    REQUIRE(a.reply == script.replies[i]);
-  }
+  require_reference_replies(answers, seq_of, script.replies);
 }
