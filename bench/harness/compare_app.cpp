@@ -442,7 +442,10 @@ int run_compare(const std::vector<std::string>& args, std::ostream& terminal,
   out.flush();
 
   // plan -> measure -> verify -> report, table by table.
-  const RunOptions run_options{};
+  RunOptions run_options{};
+  if (opts.open_wait == "sleep") run_options.open_wait = OpenWait::sleep;
+  else if (opts.open_wait == "spin-tail") run_options.open_wait = OpenWait::spin_tail;
+  else if (opts.open_wait == "spin") run_options.open_wait = OpenWait::spin;
   const RunPlan plan = plan_run(opts, run_options);
   Progress bar(progress, style, plan.total_runs, plan.closed_seconds);
   std::size_t failed = 0, rows_done = 0;

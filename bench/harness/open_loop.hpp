@@ -185,6 +185,8 @@ inline BenchClock::time_point wait_until(BenchClock::time_point deadline,
     const std::int64_t remaining = static_cast<std::int64_t>(elapsed_ns(now, deadline));
     if (wait == OpenWait::sleep)
       sleep_until_abs(deadline);
+    else if (wait == OpenWait::spin)
+      cpu_relax();
     else if (remaining > kSleepAboveNs)
       std::this_thread::sleep_for(std::chrono::nanoseconds(remaining - kSleepMarginNs));
     else if (remaining > kYieldAboveNs)

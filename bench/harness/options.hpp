@@ -145,6 +145,7 @@ struct CompareOptions {
   double seconds = kDefaultSeconds;    // per closed repetition; per open row
   unsigned repeats = kDefaultRepeats;  // interleaved repetitions of each closed row
   std::uint64_t seed = kDefaultSeed;
+  std::string open_wait;               // open clients' wait: "" (auto), sleep, spin-tail, spin
   Knobs knobs;
   std::string out_dir;                 // empty: no result files
   std::string csv_path;                // empty: no stand-alone CSV
@@ -207,6 +208,9 @@ inline std::string compare_usage(const CompareOptions& in_use = {}) {
       "                                       across designs (round-robin); the row is their\n"
       "                                       median with its min-max spread (1..1000)\n"
       "  --seed N                             seed of every operation stream (default 20261122)\n"
+      "  --open-wait auto|sleep|spin-tail|spin how open-loop clients wait for each start (default\n"
+      "                                       auto: spin-tail when clients + the design's threads\n"
+      "                                       fit the cores, else sleep; spin holds the core)\n"
       "  --set WORKLOAD.KNOB=VALUE[,...]      a workload parameter (repeatable); knobs:\n";
   for (const auto& spec : knob_specs()) {
     std::string line = "      " + std::string(spec.name);
@@ -333,7 +337,7 @@ inline bool is_flag_option(const std::string& name) {
 inline bool is_valued_option(const std::string& name) {
   static const char* const kValued[] = {"--profile", "--workload", "--design", "--threads",
                                         "--load",    "--rates",    "--open-threads",
-                                        "--seconds", "--repeats",  "--seed",     "--set",
+                                        "--seconds", "--repeats",  "--seed",     "--set",   "--open-wait",
                                         "--out",     "--csv"};
   return std::find(std::begin(kValued), std::end(kValued), name) != std::end(kValued);
 }
@@ -424,6 +428,10 @@ inline std::optional<std::string> apply_option(const OptionToken& t, CompareOpti
     const auto s = parse_unsigned(v);
     if (!s) return "--seed: '" + v + "' is not an unsigned 64-bit integer";
     o.seed = *s;
+  } else if (name == "--open-wait") {
+    if (v == "auto") o.open_wait.clear();
+    else if (v == "sleep" || v == "spin-tail" || v == "spin") o.open_wait = v;
+    else return "--open-wait: '" + v + "' is not auto, sleep, spin-tail or spin";
   } else if (name == "--set") {
     for (const auto& part : split_commas(v)) x.knob_assignments.push_back(part);
   } else if (name == "--out") {

@@ -267,7 +267,8 @@ inline void print_run_header(std::ostream& out, const MachineInfo& m, const Time
       << "; closed threads " << join_numbers(o.closed_thread_counts());
   if (o.wants_open())
     out << "; open threads " << join_numbers(o.open_threads) << " at "
-        << join_percents(o.rates) << "% of the closed row";
+        << join_percents(o.rates) << "% of the closed row, clients' wait "
+        << (o.open_wait.empty() ? std::string("auto") : o.open_wait);
   out << ";\n             closed rows " << o.repeats << " x " << format_fixed(o.seconds, 2)
       << " s interleaved, open rows " << format_fixed(o.seconds, 2) << " s; seed " << o.seed
       << "\n"
@@ -341,7 +342,7 @@ inline void print_table(std::ostream& out, std::string_view title, std::string_v
   for (const auto& row : rows)  // the "~" of a pipelined design, the "#" of a batch row
     design_width = std::max(design_width, row_label(row.result).size());
   bool any_near_floor = false, any_behind = false, any_open = false, any_pipelined = false;
-  bool any_slept = false, any_spun = false;  // open rows' wait policies
+  bool any_slept = false, any_spun = false, any_spun_all = false;  // open rows' wait policies
   std::uint64_t batch = 0;  // a batch row's commands per call (0: none in this table)
   std::vector<std::string> untrusted;  // rows whose repetitions disagree
   std::size_t repeats = 0;
@@ -374,6 +375,7 @@ inline void print_table(std::ostream& out, std::string_view title, std::string_v
     any_open |= r.load == LoadModel::open;
     any_slept |= r.load == LoadModel::open && r.open_wait == OpenWait::sleep;
     any_spun |= r.load == LoadModel::open && r.open_wait == OpenWait::spin_tail;
+    any_spun_all |= r.load == LoadModel::open && r.open_wait == OpenWait::spin;
     any_pipelined |= r.pipelined;
     if (r.batched) batch = r.commands_per_call;
     const bool wide = row.spread.wide();
@@ -425,6 +427,7 @@ inline void print_table(std::ostream& out, std::string_view title, std::string_v
   if (any_spun)
     out << "open clients spun the last " << kYieldAboveNs / 1000
         << " us before each start (a core was left over)\n";
+  if (any_spun_all) out << "open clients spun the whole wait before each start (--open-wait spin)\n";
   if (!untrusted.empty()) {
     out << "? spread above " << format_fixed(100 * kWideSpreadFraction, 0)
         << "%: do not rank these rows (nor their vs ref):";

@@ -85,10 +85,12 @@ namespace cp::bench {
 //   sleep     - an absolute-deadline sleep to the start: the core is free meanwhile.
 //   spin_tail - sleep, then yield, then spin the last microseconds: more precise, but it holds
 //               a core that the design's own threads may need.
-enum class OpenWait { sleep, spin_tail };
+//   spin      - spin with a pause instruction the whole wait, never giving the core up: no
+//               wake-up at all, the core held all the time (compare --open-wait spin).
+enum class OpenWait { sleep, spin_tail, spin };
 
 constexpr std::string_view to_string(OpenWait w) {
-  return w == OpenWait::sleep ? "sleep" : "spin-tail";
+  return w == OpenWait::sleep ? "sleep" : w == OpenWait::spin_tail ? "spin-tail" : "spin";
 }
 
 struct RunOptions {

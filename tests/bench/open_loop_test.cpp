@@ -314,7 +314,7 @@ TEST_CASE("open loop: the absolute sleep uses steady_clock's clock and never ret
   REQUIRE(mono >= before.time_since_epoch());
   REQUIRE(mono <= after.time_since_epoch());
 
-  for (auto wait : {OpenWait::sleep, OpenWait::spin_tail}) {
+  for (auto wait : {OpenWait::sleep, OpenWait::spin_tail, OpenWait::spin}) {
     for (auto ahead : {0us, 50us, 300us, 2000us}) {
       const auto deadline = BenchClock::now() + ahead;
       const auto returned = cp::bench::wait_until(deadline, wait);

@@ -113,6 +113,14 @@ TEST_CASE("options: duration and seed", "[unit]") {
     parse_error({"--seed", bad});
 }
 
+TEST_CASE("options: the open clients' wait", "[unit]") {
+  REQUIRE(parse_ok({}).open_wait.empty());  // auto: choose_open_wait decides per row
+  REQUIRE(parse_ok({"--open-wait", "auto"}).open_wait.empty());
+  for (const char* w : {"sleep", "spin-tail", "spin"})
+    REQUIRE(parse_ok({"--open-wait", w}).open_wait == w);
+  for (const char* bad : {"", "spin_tail", "busy", "SPIN"}) parse_error({"--open-wait", bad});
+}
+
 TEST_CASE("options: repetitions of each closed row", "[unit]") {
   REQUIRE(parse_ok({}).repeats == cp::bench::kDefaultRepeats);
   REQUIRE(parse_ok({"--profile", "quick"}).repeats == cp::bench::kQuickRepeats);

@@ -94,7 +94,7 @@ class Row:
     ops_per_s_max: float = None
     spread: float = None      # range of the middle repetitions / median; None if unknown
     wide_spread: bool = False  # the runner marked the spread as too wide to rank the row
-    open_wait: str = None     # open rows: "sleep" or "spin-tail" (how clients waited)
+    open_wait: str = None     # open rows: "sleep", "spin-tail" or "spin" (how clients waited)
     floor_p50_ns: float = None  # open rows: the harness alone at the same schedule
     floor_p99_ns: float = None
     batch: int = None         # a batch row: commands per call (its latency is per batch)

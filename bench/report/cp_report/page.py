@@ -231,7 +231,8 @@ def _compact_open(results, table):
             "percent of the same design's closed-loop rate. *below floor*: the harness alone "
             "(floor p99) is slower than the design's own p99 at that schedule: not ranked. "
             "*over*: clients + owned threads exceed the cores (clients sleep to each start); "
-            "*spin-tail*: they fit and spin the last microseconds.")
+            "*spin-tail*: they fit and spin the last microseconds; *spin*: they spin the whole "
+            "wait (`--open-wait spin`).")
     return lines + ["", note]
 
 
