@@ -13,8 +13,8 @@
 // Not lock-free (lock_free = false): the combiner is one thread doing everyone's work. If it
 // is preempted in the middle of a batch, every caller whose command is in that batch waits,
 // as behind a preempted lock holder. The family is lock_free because the publication stack
-// is the Treiber stack's push (lessons/06-lock-free says why the order contract resists true
-// lock-freedom: its invariants span accounts and symbols).
+// is the Treiber stack's push (lessons/06-lock-free/order-engine.md says why the order
+// contract resists true lock-freedom: its invariants span accounts and symbols).
 //
 // Waiting: a caller spins kSpins times (checking its reply and whether it can combine), then
 // sleeps on a futex (std::atomic::wait) until the combiner's notify. The spin covers the common
@@ -23,7 +23,8 @@
 // end without the two system calls of a sleep and a wake. Spinning longer only helps when
 // batches are long, and when clients outnumber cores (8 on 2) it burns the time slices the
 // combiner needs. bench/order_fc_spins measures the choice: throughput, p50/p99 and CPU
-// seconds per million commands at 0 to 16384 spins and 1 to 8 threads (lessons/06-lock-free).
+// seconds per million commands at 0 to 16384 spins and 1 to 8 threads
+// (lessons/06-lock-free/order-engine.md).
 #pragma once
 
 #include <utility>

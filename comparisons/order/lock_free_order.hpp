@@ -56,7 +56,7 @@
 // query must see all three change at once. That needs a multi-word atomic update (a software
 // transactional memory, or a multi-word CAS with descriptors that other threads help to
 // finish): possible, but each trade then costs several CASes and helpers, more than a lock.
-// lessons/06-lock-free discusses it beside the flat-combining engine.
+// lessons/06-lock-free/order-engine.md discusses it beside the flat-combining engine.
 //
 // Costs: an attempt is O(levels + orders at the touched levels), and a failed CAS throws it
 // away; contention on one hot symbol is one CAS word, as in the Treiber stack, but each retry

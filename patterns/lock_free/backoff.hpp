@@ -9,7 +9,7 @@
 // other, and both lose more often. A thread that pauses after losing lets the winner finish
 // several operations on a line it holds; the loser then finds the line quiet. libcds's
 // TreiberStack does this by default (cds::backoff::Default: 16 pauses, doubling to 16,384,
-// then yield). lessons/06-lock-free measures ours both ways.
+// then yield). lessons/06-lock-free/beyond-the-stack.md measures ours both ways.
 //
 // When not: one thread, or no contention; and on few cores a long spin is time the other
 // runnable threads lose, which is why the pause count is bounded and then yields.

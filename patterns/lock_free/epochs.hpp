@@ -11,7 +11,7 @@
 // that was pinned when the node was still reachable has unpinned.
 // The cost: reads are cheap (one pin per operation, not one publication per pointer), but
 // memory is not bounded. One thread that stays pinned stops the epoch, and every node retired
-// meanwhile waits (the test and lessons/06-lock-free show this growth).
+// meanwhile waits (the test and lessons/06-lock-free/README.md show this growth).
 #pragma once
 
 #include <atomic>

@@ -12,7 +12,8 @@
 // scan_threshold() = kScanBase + 2 x (all slots), and a scan keeps only protected objects,
 // so never more than records x threshold objects wait (records = threads that ever used it).
 // When not to use: data that readers only traverse briefly and writers rarely retire is
-// cheaper with epochs (no store + seq_cst re-load per pointer read); see lessons/06-lock-free.
+// cheaper with epochs (no store + seq_cst re-load per pointer read); see
+// lessons/06-lock-free/README.md.
 #pragma once
 
 #include <algorithm>

@@ -8,14 +8,15 @@
 //     NaiveDelete, NaiveRecycle (naive.hpp) - the two classic bugs, for the demos only
 //   Hooks: NoHooks (default, zero cost) or ScriptedHooks (tests force interleavings).
 //   Backoff: after a lost CAS, NoBackoff (default: retry at once) or ExponentialBackoff
-//     (backoff.hpp: pause, then yield; measured in lessons/06-lock-free).
+//     (backoff.hpp: pause, then yield; measured in lessons/06-lock-free/beyond-the-stack.md).
 //
 // Guarantee: lock-free. A push or pop retries only when another thread's CAS on the top
 // succeeded (or its weak CAS failed spuriously, which LL/SC machines allow and retry), so
 // some thread always completes; a stalled thread blocks no one
 // (tests/patterns/lock_free/stack_test.cpp parks one at each hook point in turn). It never
 // waits and never spins on a flag; under contention it retries (every push and pop is a CAS
-// on one cache line, which is why it does not scale: lessons/06-lock-free measures it).
+// on one cache line, which is why it does not scale:
+// lessons/06-lock-free/beyond-the-stack.md measures it).
 // (The allocator aside: push calls new, and HP and epochs delete popped nodes later.)
 // Every pushed value is popped at most once, each exactly once if the stack is drained.
 // When not to use: a mutex + vector is as fast or faster on few cores (one hot line either
