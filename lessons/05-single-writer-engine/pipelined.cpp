@@ -11,8 +11,8 @@
 //                the batch's replies with one store.
 // Each mode runs --repeats times, the three in turn; the output gives the median and min-max
 // of each, and each mode's rate over the reference's of the same repeat (the ratio a lesson
-// may quote). Every reply and the final state hash must equal the reference's in all three (the order is
-// the producer's order in each); exit code 1 if not.
+// may quote). Every reply and the final state hash must equal the reference's in all three
+// (the order is the producer's order in each); exit code 1 if not.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>

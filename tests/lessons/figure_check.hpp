@@ -8,8 +8,9 @@
 // The check: the text between the comments appears verbatim in that region; with a label, on
 // the one line of the region that begins with the label (as whole words, runs of spaces
 // counted as one: `@mutex 2` is the row "mutex    2  closed ...", not "mutex-fine 2"); a label
-// that begins no line, or more than one, fails. Both comments stay on one line of the Markdown. A ratio the text states
-// must be printed by the program (then it is a figure like any other), never worked out by hand.
+// that begins no line, or more than one, fails. Both comments stay on one line of the
+// Markdown. A ratio the text states must be printed by the program (then it is a figure like
+// any other), never worked out by hand.
 //
 // A recorded file (a quoted or figured file ending in .txt) carries its provenance in header
 // comment lines (`//` or `#`): date, machine, commit, load average and at least one
@@ -108,8 +109,8 @@ inline std::set<std::string> parse_targets(std::string_view cmake) {
                                       "cp_add_test("}) {
     std::size_t pos = 0;
     while ((pos = cmake.find(call, pos)) != std::string_view::npos) {
-      const bool word_start = pos == 0 || !(std::isalnum(static_cast<unsigned char>(cmake[pos - 1])) ||
-                                            cmake[pos - 1] == '_');
+      const auto before = pos == 0 ? ' ' : static_cast<unsigned char>(cmake[pos - 1]);
+      const bool word_start = !(std::isalnum(before) || before == '_');
       pos += call.size();
       if (!word_start) continue;
       while (pos < cmake.size() && std::isspace(static_cast<unsigned char>(cmake[pos]))) ++pos;
@@ -253,7 +254,8 @@ inline Findings check_figs(const std::string& md_name, std::string_view md_text,
       if (fig.label.empty())
         f.fail(where, ": the figure is not in the recorded region");
       else
-        f.fail(where, ": the figure is not on the labelled line, which says:\n    ", *candidates[0]);
+        f.fail(where, ": the figure is not on the labelled line, which says:\n    ",
+               *candidates[0]);
       continue;
     }
     if (figs_checked) ++*figs_checked;

@@ -157,7 +157,7 @@ TEST_CASE("fig check: a wrong figure, a figure off its label and a missing label
   const std::string r = all(f);
   CHECK(r.find("R.md line 2 fig run.txt#run '8.2 M': the figure is not in the recorded region") !=
         std::string::npos);
-  CHECK(r.find("R.md line 3 fig run.txt#run@call '0.88x': the figure is not on the labelled line") !=
+  CHECK(r.find("R.md line 3 fig run.txt#run@call '0.88x': the figure is not on the labelled") !=
         std::string::npos);
   CHECK(r.find("R.md line 4 fig run.txt#run@window 64 '0.88x': label 'window 64' is on 0 lines") !=
         std::string::npos);
@@ -184,7 +184,8 @@ TEST_CASE("fig check: missing files, regions and broken markers fail", "[docs]")
   CHECK(r.find("R.md line 2 fig run.txt#nope '1 M': run.txt has no region '// [quote: nope]'") !=
         std::string::npos);
   CHECK(r.find("R.md line 3: fig comment must name file#region[@label]") != std::string::npos);
-  CHECK(r.find("R.md line 4: fig run.txt#run has no <!-- /fig --> on its line") != std::string::npos);
+  CHECK(r.find("R.md line 4: fig run.txt#run has no <!-- /fig --> on its line") !=
+        std::string::npos);
   CHECK(r.find("R.md line 5: fig run.txt#run wraps no figure") != std::string::npos);
   CHECK(r.find("R.md line 6: <!-- /fig --> without a <!-- fig: ... --> before it") !=
         std::string::npos);
@@ -214,7 +215,8 @@ TEST_CASE("fig check: a recorded file whose program is no longer built fails", "
       renamed);
   INFO(all(q));
   REQUIRE(q.problems.size() == 3);
-  CHECK(all(q).find("bare.txt: a recorded file with no '// command: ...' line") != std::string::npos);
+  CHECK(all(q).find("bare.txt: a recorded file with no '// command: ...' line") !=
+        std::string::npos);
   CHECK(all(q).find("asm.txt line 2: the command compiles lessons/x/gone.cpp, which no longer") !=
         std::string::npos);
   CHECK(all(q).find("lessons/x/a.cpp,") == std::string::npos);
@@ -270,7 +272,8 @@ TEST_CASE("fig check: every figure in the lessons and docs is in its recorded ru
       continue;
     }
     if (it->path().filename() == "CMakeLists.txt")
-      if (const auto text = read_file(it->path().string())) project.targets.merge(parse_targets(*text));
+      if (const auto text = read_file(it->path().string()))
+        project.targets.merge(parse_targets(*text));
   }
   project.exists = [&](const std::string& p) { return fs::exists(root / p); };
   REQUIRE(project.targets.count("l05_pipelined"));  // the scan finds the lessons' programs
