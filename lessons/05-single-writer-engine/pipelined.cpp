@@ -9,11 +9,16 @@
 //                the producer takes the oldest reply back only when its window is full, so the
 //                owner takes commands in batches while the producer keeps going, and publishes
 //                the batch's replies with one store.
-// Every reply and the final state hash must equal the reference's in all three (the order is
-// the producer's order in each); exit code 1 if not.
+// Each mode runs --repeats times, the three in turn; the output gives the median and min-max
+// of each, and each mode's rate over the reference's of the same repeat (the ratio a lesson
+// may quote). Every reply and the final state hash must equal the reference's in all three
+// (the order is the producer's order in each); exit code 1 if not.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "lessons/05-single-writer-engine/crash_recovery.hpp"
 #include "lessons/common/cli.hpp"
@@ -74,10 +79,29 @@ Run run_pipelined(const l05::OrderScript& s, std::size_t window_size) {
 }
 // [end quote]
 
+// The median and the range of some runs' values, printed as "median (min-max)".
+struct Spread {
+  double median = 0, min = 0, max = 0;
+};
+
+Spread spread(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return {n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2, v.front(), v.back()};
+}
+
+// 10.2 M, 612 k: three significant digits, as the lessons quote them.
+std::string rate(double per_s) {
+  char buf[32];
+  if (per_s >= 1e6) std::snprintf(buf, sizeof buf, "%.3g M", per_s / 1e6);
+  else std::snprintf(buf, sizeof buf, "%.3g k", per_s / 1e3);
+  return buf;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  long long seed = 42, commands = 200'000, window = 256;
+  long long seed = 42, commands = 200'000, window = 256, repeats = 5;
   bool blocking = false;
   cp::lessons::Cli cli("l05_pipelined",
                        "one producer feeding the order engine: reference vs synchronous calls "
@@ -85,6 +109,7 @@ int main(int argc, char** argv) {
   cli.option("seed", seed, "seed of the order stream", 0, 1LL << 62)
       .option("commands", commands, "commands in the stream", 1, 50'000'000)
       .option("window", window, "pipelined: commands in flight at most (a power of two)", 1, 1 << 20)
+      .option("repeats", repeats, "runs of each mode, interleaved (median and min-max)", 1, 101)
       .flag("blocking", blocking,
             "the engine's owner waits with BlockingWaitStrategy (a futex sleep at once) "
             "instead of the default PhasedBackoffWaitStrategy (spin, yield, then sleep)");
@@ -95,24 +120,42 @@ int main(int argc, char** argv) {
   }
   const l05::OrderScript s =
       l05::make_order_script(static_cast<std::uint64_t>(seed), static_cast<std::size_t>(commands));
-  std::printf("order stream: seed %lld, %lld commands, one producer; owner waits with %s\n\n",
-              seed, commands, blocking ? "blocking" : "phased-backoff");
-  std::printf("%-22s %12s %14s %10s\n", "mode", "commands/s", "same replies", "same hash");
-  bool ok = true;
-  auto print = [&](const char* name, const Run& r) {
-    const bool same_hash = r.hash == s.final_hash;
-    std::printf("%-22s %12.0f %14s %10s\n", name, static_cast<double>(commands) / r.seconds,
-                r.replies_match ? "yes" : "NO", same_hash ? "yes" : "NO");
-    ok = ok && r.replies_match && same_hash;
-  };
-  print("reference (no thread)", run_reference(s));
+  std::printf("order stream: seed %lld, %lld commands, one producer; owner waits with %s;\n"
+              "%lld runs of each mode, interleaved: median (min-max)\n\n",
+              seed, commands, blocking ? "blocking" : "phased-backoff", repeats);
   using Blocking = cp::SingleWriterOrderEngineT<cp::sw::BlockingWaitStrategy>;
   using Phased = cp::SingleWriterOrderEngine;
-  print("call (synchronous)", blocking ? run_calls<Blocking>(s) : run_calls<Phased>(s));
-  char name[32];
-  std::snprintf(name, sizeof name, "pipelined (window %lld)", window);
   const auto w = static_cast<std::size_t>(window);
-  print(name, blocking ? run_pipelined<Blocking>(s, w) : run_pipelined<Phased>(s, w));
+  // rates[mode][repeat]: the modes run in turn in each repeat, so a burst of load from outside
+  // hits all three alike and the per-repeat ratios below compare like with like.
+  std::vector<double> rates[3];
+  bool ok = true;
+  for (long long rep = 0; rep < repeats; ++rep) {
+    const Run runs[3] = {run_reference(s), blocking ? run_calls<Blocking>(s) : run_calls<Phased>(s),
+                         blocking ? run_pipelined<Blocking>(s, w) : run_pipelined<Phased>(s, w)};
+    for (int m = 0; m < 3; ++m) {
+      rates[m].push_back(static_cast<double>(commands) / runs[m].seconds);
+      ok = ok && runs[m].replies_match && runs[m].hash == s.final_hash;
+    }
+  }
+  char pipe_name[32];
+  std::snprintf(pipe_name, sizeof pipe_name, "pipelined (window %lld)", window);
+  const char* names[3] = {"reference (no thread)", "call (synchronous)", pipe_name};
+  std::printf("%-23s %-26s %-22s\n", "mode", "commands/s", "vs reference (same run)");
+  for (int m = 0; m < 3; ++m) {
+    std::vector<double> ratio;
+    for (long long rep = 0; rep < repeats; ++rep) ratio.push_back(rates[m][rep] / rates[0][rep]);
+    const Spread r = spread(rates[m]), q = spread(ratio);
+    std::printf("%-23s %-26s %.2fx (%.2f-%.2fx)\n", names[m],
+                (rate(r.median) + " (" + rate(r.min) + "-" + rate(r.max) + ")").c_str(), q.median,
+                q.min, q.max);
+  }
+  std::vector<double> gain;
+  for (long long rep = 0; rep < repeats; ++rep) gain.push_back(rates[2][rep] / rates[1][rep]);
+  const Spread g = spread(gain);
+  std::printf("\npipelined / call, same run: %.1fx (%.1f-%.1fx)\n", g.median, g.min, g.max);
+  std::printf("same replies and same final hash as the reference in every run: %s\n",
+              ok ? "yes" : "NO");
   if (!ok) {
     std::printf("\nFAILED: a reply or the final state differs from the reference\n");
     return 1;

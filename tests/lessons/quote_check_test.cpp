@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <map>
 
+#include "tests/lessons/figure_check.hpp"
 #include "tests/lessons/quote_check.hpp"
 
 using namespace cp::test;
@@ -35,6 +36,22 @@ Loader memory(std::map<std::string, std::string> files) {
 }
 
 std::string all(const Findings& f) { return f.report(); }
+
+// A recorded run as the lessons keep them: provenance header, then the marked output.
+constexpr const char* kRun =
+    "// l05_pipelined, recorded for a test\n"
+    "// load average before: 2.10 2.00 1.90\n"
+    "// command: build/release/lessons/05-single-writer-engine/l05_pipelined --repeats=3\n"
+    "// [quote: run]\n"
+    "mode                 commands/s (median, min-max)    vs ref\n"
+    "reference            10.2 M (10.1-10.3 M)            1.00x\n"
+    "call                 1.31 M (1.28-1.33 M)            0.13x\n"
+    "pipelined window 256 9.02 M (8.96-9.09 M)            0.88x\n"
+    "// [end quote]\n";
+
+Project project_with(std::set<std::string> targets) {
+  return Project{std::move(targets), [](const std::string& p) { return p == "lessons/x/a.cpp"; }};
+}
 
 }  // namespace
 
@@ -108,6 +125,113 @@ TEST_CASE("quote check: a missing marker, a missing file and a bare C++ block al
         std::string::npos);
 }
 
+TEST_CASE("fig check: figures found verbatim, on their labelled line, pass", "[docs]") {
+  const std::string md =
+      "The engine runs <!-- fig: run.txt#run@reference -->10.2 M<!-- /fig --> commands/s alone,\n"
+      "| call | <!-- fig: run.txt#run@call -->0.13x<!-- /fig --> | "
+      "<!-- fig: run.txt#run@pipelined window -->8.96-9.09 M<!-- /fig --> | "
+      "<!-- fig: run.txt#run -->9.02 M<!-- /fig --> |\n"
+      "```sh\n<!-- fig: nothing.txt#checked -->inside a code block<!-- /fig -->\n```\n";
+  const Project project = project_with({"l05_pipelined"});
+  std::size_t checked = 0;
+  const Findings f = check_figs("R.md", md, memory({{"run.txt", kRun}}), &project, &checked);
+  INFO(all(f));
+  CHECK(f.ok());
+  CHECK(checked == 4);
+}
+
+TEST_CASE("fig check: a wrong figure, a figure off its label and a missing label fail", "[docs]") {
+  const std::string md =
+      "a <!-- fig: run.txt#run@reference -->10.3 M<!-- /fig --> b\n"  // in the min-max, not alone
+      "c <!-- fig: run.txt#run -->8.2 M<!-- /fig --> d\n"             // in no line at all
+      "e <!-- fig: run.txt#run@call -->0.88x<!-- /fig --> f\n"        // on another line
+      "g <!-- fig: run.txt#run@window 64 -->0.88x<!-- /fig --> h\n"   // no such label
+      "i <!-- fig: dup.txt#run@mutex 1 -->1.0 M<!-- /fig --> j\n";    // label begins 2 lines
+  const Project project = project_with({"l05_pipelined"});
+  const std::string dup = "// command: l05_pipelined\n// [quote: run]\nmutex   1  1.0 M\n"
+                          "mutex-fine 1  1.0 M\nmutex 1    1.1 M\n// [end quote]\n";
+  const Findings f =
+      check_figs("R.md", md, memory({{"run.txt", kRun}, {"dup.txt", dup}}), &project);
+  INFO(all(f));
+  REQUIRE(f.problems.size() == 4);
+  const std::string r = all(f);
+  CHECK(r.find("R.md line 2 fig run.txt#run '8.2 M': the figure is not in the recorded region") !=
+        std::string::npos);
+  CHECK(r.find("R.md line 3 fig run.txt#run@call '0.88x': the figure is not on the labelled") !=
+        std::string::npos);
+  CHECK(r.find("R.md line 4 fig run.txt#run@window 64 '0.88x': label 'window 64' is on 0 lines") !=
+        std::string::npos);
+  CHECK(r.find("R.md line 5 fig dup.txt#run@mutex 1 '1.0 M': label 'mutex 1' is on 2 lines") !=
+        std::string::npos);
+  // 10.3 M is on the reference line (as the range's maximum): verbatim text is all it checks.
+  CHECK(r.find("R.md line 1") == std::string::npos);
+}
+
+TEST_CASE("fig check: missing files, regions and broken markers fail", "[docs]") {
+  const std::string md =
+      "<!-- fig: gone.txt#run -->1 M<!-- /fig -->\n"
+      "<!-- fig: run.txt#nope -->1 M<!-- /fig -->\n"
+      "<!-- fig: run.txt -->1 M<!-- /fig -->\n"
+      "<!-- fig: run.txt#run -->1 M and no end\n"
+      "<!-- fig: run.txt#run --><!-- /fig -->\n"
+      "stray 1 M<!-- /fig -->\n";
+  const Project project = project_with({"l05_pipelined"});
+  const Findings f = check_figs("R.md", md, memory({{"run.txt", kRun}}), &project);
+  INFO(all(f));
+  const std::string r = all(f);
+  REQUIRE(f.problems.size() == 6);
+  CHECK(r.find("R.md line 1 fig gone.txt#run '1 M': cannot read gone.txt") != std::string::npos);
+  CHECK(r.find("R.md line 2 fig run.txt#nope '1 M': run.txt has no region '// [quote: nope]'") !=
+        std::string::npos);
+  CHECK(r.find("R.md line 3: fig comment must name file#region[@label]") != std::string::npos);
+  CHECK(r.find("R.md line 4: fig run.txt#run has no <!-- /fig --> on its line") !=
+        std::string::npos);
+  CHECK(r.find("R.md line 5: fig run.txt#run wraps no figure") != std::string::npos);
+  CHECK(r.find("R.md line 6: <!-- /fig --> without a <!-- fig: ... --> before it") !=
+        std::string::npos);
+}
+
+TEST_CASE("fig check: a recorded file whose program is no longer built fails", "[docs]") {
+  const std::string md = "x <!-- fig: run.txt#run@call -->1.31 M<!-- /fig --> y\n";
+  // The program was renamed: no CMakeLists.txt defines l05_pipelined any more.
+  const Project renamed = project_with({"l05_pipelined_v2"});
+  const Findings f = check_figs("R.md", md, memory({{"run.txt", kRun}}), &renamed);
+  INFO(all(f));
+  REQUIRE(f.problems.size() == 1);
+  CHECK(all(f).find("run.txt line 3: the command's program 'l05_pipelined' is not a target") !=
+        std::string::npos);
+
+  // A quoted (not figured) recorded file is held to the same rule; so is a file without any
+  // command line, and a compiler's command whose source file is gone.
+  const std::string quoting = "<!-- quote: run.txt#run -->\n```\nx\n```\n"
+                              "<!-- quote: bare.txt#run -->\n```\nx\n```\n"
+                              "<!-- quote: asm.txt#run -->\n```\nx\n```\n";
+  const Findings q = check_quoted_commands(
+      quoting,
+      memory({{"run.txt", kRun},
+              {"bare.txt", "// date: today\n// [quote: run]\nx\n// [end quote]\n"},
+              {"asm.txt", "# command, from the repository root:\n# command:\n"
+                          "#   g++ -O2 -S lessons/x/a.cpp lessons/x/gone.cpp\n"}}),
+      renamed);
+  INFO(all(q));
+  REQUIRE(q.problems.size() == 3);
+  CHECK(all(q).find("bare.txt: a recorded file with no '// command: ...' line") !=
+        std::string::npos);
+  CHECK(all(q).find("asm.txt line 2: the command compiles lessons/x/gone.cpp, which no longer") !=
+        std::string::npos);
+  CHECK(all(q).find("lessons/x/a.cpp,") == std::string::npos);
+}
+
+TEST_CASE("fig check: targets are read from the project's CMake calls", "[docs]") {
+  const auto t = parse_targets(
+      "cp_add_example(l05_pipelined SOURCES pipelined.cpp)\n"
+      "add_executable(\n  compare main.cpp)\ncp_add_bench(actor_bench SOURCES a.cpp)\n"
+      "cp_add_test(lessons_test SOURCES t.cpp)\nmy_add_executable(not_this x.cpp)\n"
+      "# add_executable(${name} ...) inside a function is no target\n"
+      "function(f)\n  add_executable(${name} ${SRC})\nendfunction()\n");
+  CHECK(t == std::set<std::string>{"l05_pipelined", "compare", "actor_bench", "lessons_test"});
+}
+
 TEST_CASE("quote check: every lesson README quotes its compiled code verbatim", "[docs]") {
   namespace fs = std::filesystem;
   const fs::path lessons = fs::path(CP_SOURCE_DIR) / "lessons";
@@ -134,4 +258,48 @@ TEST_CASE("quote check: every lesson README quotes its compiled code verbatim", 
   INFO("quotes checked: " << quotes << "\n" << all_findings.report());
   CHECK(all_findings.ok());
   CHECK(quotes >= 10);  // the check is not vacuous: the lessons do quote their code
+}
+
+TEST_CASE("fig check: every figure in the lessons and docs is in its recorded run", "[docs]") {
+  namespace fs = std::filesystem;
+  const fs::path root(CP_SOURCE_DIR);
+  Project project;
+  for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator();
+       ++it) {
+    const std::string top = fs::relative(it->path(), root).begin()->string();
+    if (it->is_directory() && (top == "build" || top.starts_with("."))) {
+      it.disable_recursion_pending();
+      continue;
+    }
+    if (it->path().filename() == "CMakeLists.txt")
+      if (const auto text = read_file(it->path().string()))
+        project.targets.merge(parse_targets(*text));
+  }
+  project.exists = [&](const std::string& p) { return fs::exists(root / p); };
+  REQUIRE(project.targets.count("l05_pipelined"));  // the scan finds the lessons' programs
+  REQUIRE(project.targets.count("compare"));
+
+  std::vector<fs::path> mds{root / "lessons" / "README.md", root / "bench" / "README.md"};
+  for (const auto& entry : fs::directory_iterator(root / "lessons"))
+    if (entry.is_directory())
+      for (const auto& file : fs::directory_iterator(entry.path()))
+        if (file.path().extension() == ".md") mds.push_back(file.path());
+  for (const auto& file : fs::directory_iterator(root / "docs"))
+    if (file.path().extension() == ".md") mds.push_back(file.path());
+  std::sort(mds.begin(), mds.end());
+
+  Findings findings;
+  std::size_t figs = 0;
+  for (const auto& md : mds) {
+    const auto text = read_file(md.string());
+    REQUIRE(text);
+    const fs::path dir = md.parent_path();
+    const Loader load = [&](const std::string& rel) { return read_file((dir / rel).string()); };
+    const std::string name = fs::relative(md, root).string();
+    findings.merge(check_figs(name, *text, load, &project, &figs));
+    findings.merge(check_quoted_commands(*text, load, project));
+  }
+  INFO("figures checked: " << figs << "\n" << findings.report());
+  CHECK(findings.ok());
+  CHECK(figs >= 10);  // not vacuous: the lessons do mark their figures
 }
