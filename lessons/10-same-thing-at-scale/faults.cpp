@@ -252,9 +252,11 @@ void server_stopped_and_cluster_restarted(dist::NatsServers& servers, const std:
               "restart\n", static_cast<unsigned long long>(resumed), seconds_since(t));
   poll_until(*second, last);
   replies.drain(inbox, 300ms);
-  std::printf("it applied %llu commands from the stream and caught up in %.2f s; %llu replies "
-              "re-sent\n", static_cast<unsigned long long>(second->stats().applied),
-              seconds_since(t), static_cast<unsigned long long>(replies.repeated));
+  std::printf("it applied %llu commands from the stream and caught up in %.2f s; %llu replies\n"
+              "  re-sent; entries its consumer delivered again, dropped unapplied: %llu\n",
+              static_cast<unsigned long long>(second->stats().applied), seconds_since(t),
+              static_cast<unsigned long long>(replies.repeated),
+              static_cast<unsigned long long>(second->stats().redelivered));
   const std::uint64_t hash = cp::state_hash(second->owner().core.state());
   std::size_t equal = 0;
   for (std::size_t i = 0; i < n; ++i) {
