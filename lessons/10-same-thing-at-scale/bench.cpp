@@ -39,27 +39,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string command_bytes(const cp::OrderCommand& cmd) {
-  cp::sw::Buffer b;
-  cp::OrderCodec::encode(cmd, b);
-  return std::string(reinterpret_cast<const char*>(b.data()), b.size());
-}
-
 double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
-}
-
-template <class F>
-auto until_answered(F&& f, std::chrono::seconds for_at_most = 60s) {
-  const auto deadline = Clock::now() + for_at_most;
-  for (;;) {
-    try {
-      return f();
-    } catch (const dist::NatsError&) {
-      if (Clock::now() > deadline) throw;
-      std::this_thread::sleep_for(50ms);
-    }
-  }
 }
 
 // Spread: median (min-max) of one figure over the repeats.
@@ -85,15 +66,15 @@ Repeat one_repeat(const dist::NatsServers& servers, const cp::lessons::l05::Orde
   const std::string stream = "B" + std::to_string(r);
   const std::string subject = "b" + std::to_string(r) + ".p0";
   dist::NatsConnection client(servers.urls(), 500ms, 60s);
-  until_answered([&] { dist::create_log(client, dist::LogSpec{stream, {subject}, replicas}); });
+  dist::until_answered([&] { dist::create_log(client, dist::LogSpec{stream, {subject}, replicas}); });
 
   // publish: closed loop, one append at a time, each timed.
   cp::bench::LatencyHistogram acks;
   const auto t = Clock::now();
   for (std::size_t i = 0; i < n; ++i) {
     const auto t0 = Clock::now();
-    until_answered([&] {
-      return dist::append(client, stream, subject, command_bytes(script.commands[i]),
+    dist::until_answered([&] {
+      return dist::append(client, stream, subject, l10::command_bytes(script.commands[i]),
                           "c-" + std::to_string(i));
     });
     acks.record(static_cast<std::uint64_t>(
@@ -109,7 +90,7 @@ Repeat one_repeat(const dist::NatsServers& servers, const cp::lessons::l05::Orde
   dist::NatsConnection engine_conn(servers.urls(), 500ms, 60s);
   const l10::OrderLogCodec codec(script.config);
   const auto replay_start = Clock::now();
-  auto engine = until_answered([&] {
+  auto engine = dist::until_answered([&] {
     return std::make_unique<l10::OrderLogEngine>(
         engine_conn, codec, l10::OrderLogOwner{cp::OrderCore(script.config)},
         dist::LogEngineOptions{stream, subject, snaps, 0, 256});
@@ -127,8 +108,8 @@ Repeat one_repeat(const dist::NatsServers& servers, const cp::lessons::l05::Orde
     dist::NatsConnection pub(servers.urls(), 500ms, 60s);
     const cp::OrderCommand query = cp::QueryCmd{0};
     for (std::size_t i = 0; i < burst; ++i)
-      until_answered([&] {
-        return dist::append(pub, stream, subject, command_bytes(query), "q-" + std::to_string(i));
+      dist::until_answered([&] {
+        return dist::append(pub, stream, subject, l10::command_bytes(query), "q-" + std::to_string(i));
       });
     done = true;
   });
@@ -136,7 +117,7 @@ Repeat one_repeat(const dist::NatsServers& servers, const cp::lessons::l05::Orde
   const auto live_deadline = Clock::now() + 120s;
   while ((!done || engine->applied_through() < n + burst) && Clock::now() < live_deadline) {
     engine->poll(20ms);
-    max_lag = std::max<std::uint64_t>(max_lag, until_answered([&] { return engine->lag(); }));
+    max_lag = std::max<std::uint64_t>(max_lag, dist::until_answered([&] { return engine->lag(); }));
   }
   publisher.join();
   out.live_max_lag = static_cast<double>(max_lag);

@@ -44,29 +44,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string command_bytes(const cp::OrderCommand& cmd) {
-  cp::sw::Buffer b;
-  cp::OrderCodec::encode(cmd, b);
-  return std::string(reinterpret_cast<const char*>(b.data()), b.size());
-}
-
 double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
-}
-
-// until_answered: `f` again while it throws NatsError (a cluster without a stream leader does
-// not answer a request at all), for at most `for_at_most`; then the last error goes up.
-template <class F>
-auto until_answered(F&& f, std::chrono::seconds for_at_most = 60s) {
-  const auto deadline = Clock::now() + for_at_most;
-  for (;;) {
-    try {
-      return f();
-    } catch (const dist::NatsError&) {
-      if (Clock::now() > deadline) throw;
-      std::this_thread::sleep_for(50ms);
-    }
-  }
 }
 
 // Checks: each one printed as it is made; the exit code says whether all held.
@@ -141,7 +120,7 @@ void server_stopped_and_cluster_restarted(dist::NatsServers& servers, const std:
   // Short request bounds (no answer at all while there is no leader), and a reconnect window
   // longer than any outage below.
   dist::NatsConnection client(servers.urls(), 300ms, 60s);
-  until_answered([&] { dist::create_log(client, dist::LogSpec{"ORDERS", {"orders.>"}, 3}); });
+  dist::until_answered([&] { dist::create_log(client, dist::LogSpec{"ORDERS", {"orders.>"}, 3}); });
   dist::Subscription inbox(client, "replies.faults");
   const int leader = leader_index(client, "ORDERS");
   std::printf("\n1. servers lost while publishing\n"
@@ -178,7 +157,7 @@ void server_stopped_and_cluster_restarted(dist::NatsServers& servers, const std:
       }
       try {
         const dist::Appended a =
-            dist::append(client, "ORDERS", "orders.p0", command_bytes(script.commands[i]),
+            dist::append(client, "ORDERS", "orders.p0", l10::command_bytes(script.commands[i]),
                          "cmd-" + std::to_string(i), "replies.faults");
         seq_of[i] = a.sequence;
         duplicates += a.duplicate ? 1 : 0;
@@ -206,7 +185,7 @@ void server_stopped_and_cluster_restarted(dist::NatsServers& servers, const std:
               n, seconds_since(t), retried_commands, retries, duplicates, longest_unacked);
   servers.start(leader);
   std::printf("server n%d started again on its store: it catches up from the leader\n", leader);
-  const std::uint64_t last = until_answered([&] { return dist::last_sequence(client, "ORDERS"); });
+  const std::uint64_t last = dist::until_answered([&] { return dist::last_sequence(client, "ORDERS"); });
   bool in_order = true;
   for (std::size_t i = 0; i < n; ++i) in_order = in_order && seq_of[i] == i + 1;
   checks.expect(last == n && in_order,
@@ -222,7 +201,7 @@ void server_stopped_and_cluster_restarted(dist::NatsServers& servers, const std:
   std::uint64_t stopped_at = 0;
   {
     dist::NatsConnection engine_conn(servers.urls(), 300ms, 60s);
-    auto first = until_answered([&] {
+    auto first = dist::until_answered([&] {
       return std::make_unique<l10::OrderLogEngine>(engine_conn, codec,
                                                    l10::OrderLogOwner{cp::OrderCore(script.config)},
                                                    options);
@@ -242,7 +221,7 @@ void server_stopped_and_cluster_restarted(dist::NatsServers& servers, const std:
   std::printf("all 3 servers started again on their stores in %.2f s\n", seconds_since(t));
   t = Clock::now();
   dist::NatsConnection engine_conn(servers.urls(), 300ms, 60s);
-  auto second = until_answered([&] {
+  auto second = dist::until_answered([&] {
     return std::make_unique<l10::OrderLogEngine>(engine_conn, codec,
                                                  l10::OrderLogOwner{cp::OrderCore(script.config)},
                                                  options);
@@ -283,7 +262,7 @@ void slow_partition(dist::NatsServers& servers, const std::filesystem::path& dir
   constexpr std::uint32_t parts = 2;
   const auto script = cp::lessons::l05::make_order_script(seed, n);
   dist::NatsConnection client(servers.urls(), 300ms, 60s);
-  until_answered([&] { dist::create_log(client, dist::LogSpec{"PARTS", {"parts.>"}, 3}); });
+  dist::until_answered([&] { dist::create_log(client, dist::LogSpec{"PARTS", {"parts.>"}, 3}); });
   auto subject = [](std::uint32_t k) { return "parts.p" + std::to_string(k); };
   std::printf("\n3. a slow partition\n"
               "stream PARTS, replicas 3, 2 partitions; partition 1 applies at most %zu commands "
@@ -296,7 +275,7 @@ void slow_partition(dist::NatsServers& servers, const std::filesystem::path& dir
     const auto snaps = dir / ("parts-p" + std::to_string(k));
     std::filesystem::create_directories(snaps);
     const cp::OrderConfig config = l10::partition_config(script.config, k, parts);
-    engines.push_back(until_answered([&] {
+    engines.push_back(dist::until_answered([&] {
       return std::make_unique<l10::OrderLogEngine>(
           engine_conn, l10::OrderLogCodec(config), l10::OrderLogOwner{cp::OrderCore(config)},
           dist::LogEngineOptions{"PARTS", subject(k), snaps, 0,
@@ -312,9 +291,9 @@ void slow_partition(dist::NatsServers& servers, const std::filesystem::path& dir
   for (std::size_t i = 0; i < n;) {
     for (const std::size_t end = std::min(n, i + 60); i < end; ++i)
       for (const std::uint32_t k : router.route(script.commands[i])) {
-        last_of[k] = until_answered([&] {
+        last_of[k] = dist::until_answered([&] {
                        return dist::append(client, "PARTS", subject(k),
-                                           command_bytes(script.commands[i]),
+                                           l10::command_bytes(script.commands[i]),
                                            "c-" + std::to_string(i) + "-" + std::to_string(k));
                      }).sequence;
         ++published[k];
@@ -322,8 +301,8 @@ void slow_partition(dist::NatsServers& servers, const std::filesystem::path& dir
     poll_until(*engines[0], last_of[0], 30s);
     applied[1] += engines[1]->poll(1s);
     applied[0] = published[0];
-    const std::uint64_t lag0 = until_answered([&] { return engines[0]->lag(); });
-    const std::uint64_t lag1 = until_answered([&] { return engines[1]->lag(); });
+    const std::uint64_t lag0 = dist::until_answered([&] { return engines[0]->lag(); });
+    const std::uint64_t lag1 = dist::until_answered([&] { return engines[1]->lag(); });
     fast_kept_up = fast_kept_up && lag0 == 0 && engines[0]->applied_through() == last_of[0];
     lag_matches = lag_matches && lag1 == published[1] - applied[1];
     max_lag = std::max(max_lag, lag1);
@@ -348,7 +327,7 @@ void slow_partition(dist::NatsServers& servers, const std::filesystem::path& dir
   checks.expect(lag_matches && max_lag > 0,
                 "partition 1's consumer info counted exactly what it owed, at most " +
                     std::to_string(max_lag));
-  checks.expect(until_answered([&] { return engines[1]->lag(); }) == 0 &&
+  checks.expect(dist::until_answered([&] { return engines[1]->lag(); }) == 0 &&
                     engines[1]->applied_through() == last_of[1],
                 "partition 1 caught up (lag 0)");
   checks.expect(states_equal, "both partitions' states equal the partitioned reference's");

@@ -16,35 +16,22 @@
 #include <chrono>
 #include <filesystem>
 #include <string>
-#include <thread>
+#include <utility>
 
-#include "comparisons/order/single_writer_order.hpp"
+#include "lessons/10-same-thing-at-scale/order_on_log.hpp"
 #include "patterns/distributed/jetstream_log.hpp"
 #include "patterns/distributed/nats_servers.hpp"
-#include "patterns/single_writer/codec.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace cp::test {
 
-inline std::string bytes_of(const OrderCommand& cmd) {
-  sw::Buffer b;
-  OrderCodec::encode(cmd, b);
-  return std::string(reinterpret_cast<const char*>(b.data()), b.size());
-}
+inline std::string bytes_of(const OrderCommand& cmd) { return lessons::l10::command_bytes(cmd); }
 
-// until_ok: `f` again while it throws NatsError (a cluster without a leader does not answer),
-// bounded; the last error is rethrown after `for_at_most`.
+// until_ok: dist::until_answered, retrying every 100 ms for at most 60 s.
 template <class F>
-auto until_ok(F&& f, std::chrono::seconds for_at_most = std::chrono::seconds(60)) {
-  const auto deadline = std::chrono::steady_clock::now() + for_at_most;
-  for (;;) {
-    try {
-      return f();
-    } catch (const dist::NatsError&) {
-      if (std::chrono::steady_clock::now() > deadline) throw;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-  }
+auto until_ok(F&& f) {
+  return dist::until_answered(std::forward<F>(f), std::chrono::seconds(60),
+                              std::chrono::milliseconds(100));
 }
 
 class OrdersOnNats {
