@@ -34,12 +34,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-std::string command_bytes(const cp::OrderCommand& cmd) {
-  cp::sw::Buffer b;
-  cp::OrderCodec::encode(cmd, b);
-  return std::string(reinterpret_cast<const char*>(b.data()), b.size());
-}
-
 // Replies: the first answer for each stream sequence; later ones (re-sent after a restart)
 // are counted and must be equal.
 struct Replies {
@@ -121,7 +115,7 @@ int main(int argc, char** argv) {
     auto t = Clock::now();
     std::vector<std::uint64_t> seq_of(n);
     for (std::size_t i = 0; i < n; ++i)
-      seq_of[i] = dist::append(client, "ORDERS", "orders.p0", command_bytes(script.commands[i]),
+      seq_of[i] = dist::append(client, "ORDERS", "orders.p0", l10::command_bytes(script.commands[i]),
                                "cmd-" + std::to_string(i), "replies.demo")
                       .sequence;
     std::printf("published %zu commands, each acknowledged by the stream, in %.2f s\n", n,

@@ -8,6 +8,7 @@
 //                    then its hash; a snapshot of another configuration is refused).
 //   OrderLogEngine - LogEngine over those two.
 //   encode_order_reply / decode_order_reply - a reply in bytes, and back (for clients).
+//   command_bytes  - a command as a publisher puts it on the stream (OrderCodec).
 //
 // Reply layout, little-endian: u8 kind (0 place, 1 cancel, 2 query), u8 reject, then
 //   place  i64 filled_qty, i64 filled_notional, u8 rests
@@ -17,6 +18,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <utility>
 #include <variant>
 
@@ -28,6 +30,12 @@
 #include "patterns/single_writer/codec.hpp"
 
 namespace cp::lessons::l10 {
+
+inline std::string command_bytes(const OrderCommand& cmd) {
+  sw::Buffer b;
+  OrderCodec::encode(cmd, b);
+  return std::string(reinterpret_cast<const char*>(b.data()), b.size());
+}
 
 struct OrderLogOwner {
   OrderCore core;

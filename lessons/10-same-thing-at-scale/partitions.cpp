@@ -48,12 +48,6 @@ struct NatsLibraryForThisProcess {
   ~NatsLibraryForThisProcess() { nats_CloseAndWait(2000); }
 };
 
-std::string command_bytes(const cp::OrderCommand& cmd) {
-  cp::sw::Buffer b;
-  cp::OrderCodec::encode(cmd, b);
-  return std::string(reinterpret_cast<const char*>(b.data()), b.size());
-}
-
 struct Outgoing {  // one message of one partition's share of the script
   std::size_t command = 0;
   std::string bytes;
@@ -111,7 +105,7 @@ bool run(const cp::lessons::l05::OrderScript& script, const cp::OrderConfig& who
   std::vector<std::vector<Outgoing>> out(parts);
   std::map<std::pair<std::size_t, std::uint32_t>, cp::OrderReply> expected;
   for (std::size_t i = 0; i < n; ++i) {
-    const std::string bytes = command_bytes(script.commands[i]);
+    const std::string bytes = l10::command_bytes(script.commands[i]);
     for (const std::uint32_t k : router.route(script.commands[i])) out[k].push_back({i, bytes});
     std::vector<std::pair<std::uint32_t, cp::OrderReply>> each;
     reference.apply(script.commands[i], &each);

@@ -20,6 +20,9 @@
 //                            and its live feed are the same loop. pending(): its lag, as
 //                            the server's consumer info counts it.
 //
+//   until_answered(f)     - f() again while it throws NatsError (a cluster electing a leader
+//                            answers no request at all), bounded; then the last error goes up.
+//
 // Errors from the client or the server are thrown as NatsError with libnats's own text, the
 // JetStream error code where there is one, and what we were doing.
 //
@@ -36,6 +39,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -53,6 +57,20 @@ struct NatsError : std::runtime_error {
 
 inline void check(natsStatus s, const std::string& what, jsErrCode js = static_cast<jsErrCode>(0)) {
   if (s != NATS_OK) throw NatsError(what, s, js);
+}
+
+template <class F>
+auto until_answered(F&& f, std::chrono::milliseconds for_at_most = std::chrono::seconds(60),
+                    std::chrono::milliseconds pause = std::chrono::milliseconds(50)) {
+  const auto deadline = std::chrono::steady_clock::now() + for_at_most;
+  for (;;) {
+    try {
+      return f();
+    } catch (const NatsError&) {
+      if (std::chrono::steady_clock::now() > deadline) throw;
+      std::this_thread::sleep_for(pause);
+    }
+  }
 }
 
 class NatsConnection {

@@ -19,7 +19,7 @@
 #include "lessons/10-same-thing-at-scale/order_on_log.hpp"
 #include "patterns/distributed/nats_servers.hpp"
 #include "tests/support/run_command.hpp"
-#include "tests/support/temp_dir.hpp"
+#include "tests/patterns/distributed/orders_on_nats.hpp"
 
 using namespace cp;
 using namespace cp::dist;
@@ -30,11 +30,8 @@ namespace {
 
 // (The program's one NatsLibraryForThisProcess is in jetstream_log_test.cpp.)
 
-std::string bytes_of(const OrderCommand& cmd) {
-  sw::Buffer b;
-  OrderCodec::encode(cmd, b);
-  return std::string(reinterpret_cast<const char*>(b.data()), b.size());
-}
+using cp::test::bytes_of;
+using cp::test::until_ok;
 
 struct Answer {
   LogReplyStatus status;
@@ -79,21 +76,6 @@ void run_until(OrderLogEngine& engine, std::uint64_t last) {
     engine.poll(100ms);
 }
 
-// until_ok: `f` again while it throws NatsError (a cluster without a leader does not answer),
-// bounded; the last error is rethrown after `for_at_most`.
-template <class F>
-auto until_ok(F&& f, std::chrono::seconds for_at_most = 60s) {
-  const auto deadline = std::chrono::steady_clock::now() + for_at_most;
-  for (;;) {
-    try {
-      return f();
-    } catch (const NatsError&) {
-      if (std::chrono::steady_clock::now() > deadline) throw;
-      std::this_thread::sleep_for(100ms);
-    }
-  }
-}
-
 }  // namespace
 
 TEST_CASE("LogEngine: the order engine fed by a stream answers as the reference, a crash "
@@ -104,12 +86,10 @@ TEST_CASE("LogEngine: the order engine fed by a stream answers as the reference,
   const std::size_t n = 1200;
   const auto script = lessons::l05::make_order_script(seed, n);
 
-  cp::test::TempDir dir;
-  std::filesystem::create_directories(dir.path() / "nats");
-  std::filesystem::create_directories(dir.path() / "snapshots");
-  NatsServers servers({dir.path() / "nats", 1});
-  NatsConnection client(servers.urls());
-  create_log(client, LogSpec{"ORDERS", {"orders.>"}, 1});
+  cp::test::OrdersOnNats nats(1);  // servers, client, the stream ORDERS (orders.>)
+  NatsServers& servers = nats.servers;
+  NatsConnection& client = nats.client;
+  const auto snapshots = nats.folder("snapshots");
   Subscription inbox(client, "replies.t");
 
   // Commands in stream order, with three malformed messages among them.
@@ -131,7 +111,7 @@ TEST_CASE("LogEngine: the order engine fed by a stream answers as the reference,
   REQUIRE(last == n + garbage_before.size());
 
   const OrderLogCodec codec(script.config);
-  const LogEngineOptions options{"ORDERS", "orders.p0", dir.path() / "snapshots", 250, 64};
+  const LogEngineOptions options{"ORDERS", "orders.p0", snapshots, 250, 64};
   NatsConnection engine_conn(servers.urls());
   std::uint64_t crashed_at = 0;
   {
@@ -198,14 +178,12 @@ TEST_CASE("LogEngine, 3 nodes, replicas 3: the whole cluster stopped and restart
   const std::size_t n = 600;
   const auto script = lessons::l05::make_order_script(seed, n);
 
-  cp::test::TempDir dir;
-  std::filesystem::create_directories(dir.path() / "nats");
-  std::filesystem::create_directories(dir.path() / "snapshots");
-  NatsServers servers({dir.path() / "nats", 3});  // its destructor stops every node, on any path
   // Short request bounds (no answer at all while there is no leader), and a reconnect window
-  // longer than the restart.
-  NatsConnection client(servers.urls(), 300ms, 60s);
-  until_ok([&] { create_log(client, LogSpec{"ORDERS", {"orders.>"}, 3}); });
+  // longer than the restart (OrdersOnNats with 3 nodes); the stream has replicas 3.
+  cp::test::OrdersOnNats nats(3);  // its servers' destructor stops every node, on any path
+  NatsServers& servers = nats.servers;
+  NatsConnection& client = nats.client;
+  const auto snapshots = nats.folder("snapshots");
   Subscription inbox(client, "replies.r");
   std::vector<std::uint64_t> seq_of(n);
   for (std::size_t i = 0; i < n; ++i)  // a retry has the same id: stored once (deduplicated)
@@ -217,7 +195,7 @@ TEST_CASE("LogEngine, 3 nodes, replicas 3: the whole cluster stopped and restart
   REQUIRE(last == n);
 
   const OrderLogCodec codec(script.config);
-  const LogEngineOptions options{"ORDERS", "orders.p0", dir.path() / "snapshots", 100, 64};
+  const LogEngineOptions options{"ORDERS", "orders.p0", snapshots, 100, 64};
   std::map<std::uint64_t, Answer> answers;
   int repeats = 0, undecodable = 0;
   std::uint64_t stopped_at = 0;
@@ -268,4 +246,50 @@ TEST_CASE("LogEngine, 3 nodes, replicas 3: the whole cluster stopped and restart
   CHECK(repeats == static_cast<int>(stopped_at - resumed));  // re-sent after the restart
   REQUIRE(answers.size() == last);
   require_reference_replies(answers, seq_of, script.replies);
+}
+
+TEST_CASE("LogEngine: a command delivered again at or below the sequence already applied (a "
+          "consumer reset after a cluster restart) is not applied twice",
+          "[interleaving]") {
+  const std::uint64_t seed = 0x10d;
+  INFO("seed " << seed);
+  const std::size_t n = 200;
+  const auto script = lessons::l05::make_order_script(seed, n);
+
+  cp::test::OrdersOnNats nats(1);  // a server, a client, the stream ORDERS
+  NatsConnection& client = nats.client;
+  const auto snapshots = nats.folder("snapshots");
+  Subscription inbox(client, "replies.d");
+  for (std::size_t i = 0; i < n; ++i)
+    append(client, "ORDERS", "orders.p0", bytes_of(script.commands[i]), "c-" + std::to_string(i),
+           "replies.d");
+
+  const OrderLogCodec codec(script.config);
+  OrderLogEngine engine(client, codec, OrderLogOwner{OrderCore(script.config)},
+                        LogEngineOptions{"ORDERS", "orders.p0", snapshots, 0, 64});
+  run_until(engine, n);
+  REQUIRE(engine.applied_through() == n);
+  REQUIRE(engine.stats().applied == n);
+  std::map<std::uint64_t, Answer> answers;
+  int repeats = 0, undecodable = 0;
+  drain(inbox, answers, repeats, undecodable, 300ms);
+  REQUIRE(answers.size() == n);
+
+  // What l10_faults once saw after the whole cluster restarted: the consumer delivered
+  // sequences 101..200 again. Forced here by handing the engine those entries once more.
+  LogReader again(client, "ORDERS", "orders.p0", 101);
+  std::vector<LogEntry> redelivered;
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (redelivered.size() < 100 && std::chrono::steady_clock::now() < deadline)
+    for (auto& e : again.next_batch(64, 200ms)) redelivered.push_back(std::move(e));
+  REQUIRE(redelivered.size() == 100);
+  CHECK(engine.apply_batch(redelivered) == 100);
+
+  CHECK(engine.stats().applied == n);  // nothing applied twice
+  CHECK(engine.stats().redelivered == 100);
+  CHECK(engine.applied_through() == n);
+  CHECK(state_hash(engine.owner().core.state()) == script.final_hash);
+  drain(inbox, answers, repeats, undecodable, 300ms);
+  CHECK(repeats == 0);  // the first answers stand; nothing is answered again
+  CHECK(undecodable == 0);
 }

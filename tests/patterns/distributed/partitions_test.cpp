@@ -14,7 +14,7 @@
 #include "lessons/05-single-writer-engine/crash_recovery.hpp"
 #include "lessons/10-same-thing-at-scale/order_on_log.hpp"
 #include "patterns/distributed/nats_servers.hpp"
-#include "tests/support/temp_dir.hpp"
+#include "tests/patterns/distributed/orders_on_nats.hpp"
 
 using namespace cp;
 using namespace cp::dist;
@@ -25,11 +25,7 @@ namespace {
 
 // (The program's one NatsLibraryForThisProcess is in jetstream_log_test.cpp.)
 
-std::string bytes_of(const OrderCommand& cmd) {
-  sw::Buffer b;
-  OrderCodec::encode(cmd, b);
-  return std::string(reinterpret_cast<const char*>(b.data()), b.size());
-}
+using cp::test::bytes_of;
 
 OrderConfig with_cash(OrderConfig c, Cash cash) {
   c.initial_cash = cash;
@@ -104,11 +100,9 @@ TEST_CASE(
   const std::uint32_t parts = 2;
   const auto script = lessons::l05::make_order_script(seed, n);
 
-  cp::test::TempDir dir;
-  std::filesystem::create_directories(dir.path() / "nats");
-  NatsServers servers({dir.path() / "nats", 1});
-  NatsConnection client(servers.urls());
-  create_log(client, LogSpec{"ORDERS", {"orders.>"}, 1});
+  cp::test::OrdersOnNats nats(1);  // servers, client, the stream ORDERS (orders.>)
+  NatsServers& servers = nats.servers;
+  NatsConnection& client = nats.client;
   Subscription inbox(client, "replies.t");
 
   // The publisher routes each command; a query goes to every partition, one message each.
@@ -146,8 +140,7 @@ TEST_CASE(
   NatsConnection engine_conn(servers.urls());
   std::vector<std::unique_ptr<OrderLogEngine>> engines;
   for (std::uint32_t k = 0; k < parts; ++k) {
-    const auto snaps = dir.path() / ("p" + std::to_string(k));
-    std::filesystem::create_directories(snaps);
+    const auto snaps = nats.folder("p" + std::to_string(k));
     const OrderConfig config = partition_config(script.config, k, parts);
     engines.push_back(std::make_unique<OrderLogEngine>(
         engine_conn, OrderLogCodec(config), OrderLogOwner{OrderCore(config)},
@@ -223,11 +216,9 @@ TEST_CASE(
   const std::uint32_t parts = 2;
   const auto script = lessons::l05::make_order_script(seed, n);
 
-  cp::test::TempDir dir;
-  std::filesystem::create_directories(dir.path() / "nats");
-  NatsServers servers({dir.path() / "nats", 1});
-  NatsConnection client(servers.urls());
-  create_log(client, LogSpec{"ORDERS", {"orders.>"}, 1});
+  cp::test::OrdersOnNats nats(1);  // servers, client, the stream ORDERS (orders.>)
+  NatsServers& servers = nats.servers;
+  NatsConnection& client = nats.client;
 
   PartitionRouter router(parts);
   std::vector<std::uint64_t> last_of(parts, 0), count_of(parts, 0);
@@ -243,8 +234,7 @@ TEST_CASE(
   NatsConnection engine_conn(servers.urls());
   std::vector<std::unique_ptr<OrderLogEngine>> engines;
   for (std::uint32_t k = 0; k < parts; ++k) {
-    const auto snaps = dir.path() / ("p" + std::to_string(k));
-    std::filesystem::create_directories(snaps);
+    const auto snaps = nats.folder("p" + std::to_string(k));
     const OrderConfig config = partition_config(script.config, k, parts);
     engines.push_back(std::make_unique<OrderLogEngine>(
         engine_conn, OrderLogCodec(config), OrderLogOwner{OrderCore(config)},
