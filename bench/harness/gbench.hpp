@@ -1,10 +1,14 @@
-// gbench.hpp: Google Benchmark front-end over the same closed-loop runner as `compare`.
+// gbench.hpp: Google Benchmark front-end over the same rows as `compare`.
 //
 //   register_closed_loop_benchmarks(workload) - one benchmark per table x design x thread count.
 //   gbench_main                               - the main() of bench/<workload>_bench.cpp.
 //
-// Each benchmark is one runner call (Iterations(1)) timed by the runner's own wall clock
-// (UseManualTime). The runner owns its client threads, so Google Benchmark's ->Threads() is not
+// Each benchmark is one closed-loop row (Iterations(1)): one closed window of the design's
+// compiled row (design_rows.hpp: DesignRows::make, the rows cp_compare_app builds once for
+// `compare`), then its check, as run_closed_loop does; timed by the runner's own wall clock
+// (UseManualTime). The designs' loops are not instantiated again here: each front-end is plain
+// code linked with cp_compare_app (it was one of the slowest files of the build).
+// The runner owns its client threads, so Google Benchmark's ->Threads() is not
 // used: Benchmark 1.7 would sum user counters across threads and divide rates by the main
 // thread's CPU time. Counters are therefore plain values, not kIsRate:
 //   items_per_second, p50_ns, p99_ns, p999_ns, max_ns, correct (1/0).
@@ -15,14 +19,17 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <iostream>
+#include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "bench/harness/build_info.hpp"
 #include "bench/harness/compare_app.hpp"
+#include "bench/harness/design_rows.hpp"
 #include "bench/harness/options.hpp"
 #include "bench/harness/runner.hpp"
-#include "bench/harness/workloads.hpp"
 
 namespace cp::bench {
 
@@ -48,22 +55,28 @@ struct GbenchSettings {
   }
 };
 
-template <class W>
-void register_closed_loop_benchmarks(const W& workload) {
-  for (const auto& table : workload.tables) {
-    for_each_design<typename W::DesignRegistry>([&]<class D>() {
-      using Driver = typename W::template Driver<D>;
+// register_closed_loop_benchmarks(workload): registers the benchmarks of the workload named
+// `workload` (what --workload accepts); returns how many (0: no such workload in this build).
+inline int register_closed_loop_benchmarks(std::string_view workload) {
+  int registered = 0;
+  for (const TableRows& table : registered_table_rows(Knobs{})) {
+    if (table.workload != workload) continue;
+    for (const DesignRows& design : table.designs) {
       for (unsigned threads : kGbenchThreadCounts) {
-        if (!D::traits.thread_safe && threads != 1) continue;  // the reference: 1 thread only
+        if (!design.traits.thread_safe && threads != 1) continue;  // the reference: 1 thread only
         const std::string name =
-            table.title + "/" + std::string(D::traits.name) + "/threads:" + std::to_string(threads);
+            table.title + "/" + design.name + "/threads:" + std::to_string(threads);
         benchmark::RegisterBenchmark(
             name.c_str(),
-            [params = table.params, threads](benchmark::State& state) {
+            [make = design.make, threads](benchmark::State& state) {
               auto& settings = GbenchSettings::instance();
               for (auto _ : state) {
-                const RunResult r =
-                    run_closed_loop<Driver>(params, threads, settings.seconds, settings.seed);
+                // One closed window, then the check (as run_closed_loop: a window whose client
+                // threw has failed already and is not checked).
+                const std::unique_ptr<RowSeries> row =
+                    make(threads, settings.seconds, settings.seed, RunOptions{});
+                RunResult r = row->measure_closed();
+                if (r.verdict.passed) r.verdict = row->finish();
                 state.SetIterationTime(r.wall_seconds);
                 state.counters["items_per_second"] = r.throughput;
                 state.counters["p50_ns"] = static_cast<double>(r.latency.p50);
@@ -80,16 +93,21 @@ void register_closed_loop_benchmarks(const W& workload) {
             ->Iterations(1)
             ->UseManualTime()
             ->Unit(benchmark::kMillisecond);
+        ++registered;
       }
-    });
+    }
   }
+  return registered;
 }
 
-// gbench_main: registers `workload`'s benchmarks and runs them; exits 1 if a check failed.
-template <class W>
-int gbench_main(int argc, char** argv, const W& workload) {
+// gbench_main: registers `workload`'s benchmarks and runs them; exits 1 if a check failed, 2 if
+// the build has no rows for the workload (a sanitizer build compiles the counter rows only).
+inline int gbench_main(int argc, char** argv, std::string_view workload) {
   disable_abseil_deadlock_detection();
-  register_closed_loop_benchmarks(workload);
+  if (register_closed_loop_benchmarks(workload) == 0) {
+    std::cerr << argv[0] << ": no rows for workload '" << workload << "' in this build\n";
+    return 2;
+  }
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
   benchmark::AddCustomContext("abseil_deadlock_detection", "off (kIgnore)");
